@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "localscale",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "localscale", targets: ["localscale"]),
+        .library(name: "LocScaleCore", targets: ["LocScaleCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // Thin system-library modules: a module map and a shim header each.
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3f",
+                       providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "CFFTWMPI", path: "Sources/CFFTWMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libfftw3-mpi-dev"])]),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial",
+                       providers: [.apt(["libhdf5-dev"])]),
+
+        // The science: grids, MRC, shells, the window scaler. Knows nothing of MPI.
+        .target(name: "LocScaleCore",
+                dependencies: ["CFFTW", .product(name: "Logging", package: "swift-log")]),
+        // Distribution over MPI ranks. Knows nothing of Fourier shells.
+        .target(name: "LocScaleParallel", dependencies: ["CMPI", "CFFTWMPI"]),
+        // HDF5 output (map, timings, provenance).
+        .target(name: "LocScaleHDF5", dependencies: ["CHDF5"]),
+        .executableTarget(name: "localscale", dependencies: [
+            "LocScaleCore", "LocScaleParallel", "LocScaleHDF5",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "LocScaleCoreTests", dependencies: ["LocScaleCore"]),
+        .testTarget(name: "CLITests", dependencies: ["LocScaleCore"]),
+    ]
+)

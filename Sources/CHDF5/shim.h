@@ -1,0 +1,15 @@
+#ifndef LOCSCALE_CHDF5_SHIM_H
+#define LOCSCALE_CHDF5_SHIM_H
+#include <hdf5.h>
+
+/* HDF5's type and property ids are macros over run-time globals that Swift cannot import. */
+static inline hid_t localscale_h5t_native_float(void) { return H5T_NATIVE_FLOAT; }
+static inline hid_t localscale_h5t_native_double(void) { return H5T_NATIVE_DOUBLE; }
+static inline hid_t localscale_h5t_native_int64(void) { return H5T_NATIVE_INT64; }
+static inline hid_t localscale_h5t_c_s1(void) { return H5T_C_S1; }
+static inline hid_t localscale_h5p_default(void) { return H5P_DEFAULT; }
+static inline hid_t localscale_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
+static inline hid_t localscale_h5s_all(void) { return H5S_ALL; }
+static inline unsigned localscale_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
+static inline unsigned localscale_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
+#endif

@@ -1,0 +1,109 @@
+import Foundation
+import Synchronization
+
+/// How many voxels of a run are done; read from any thread while the run goes on.
+public final class ScalingProgress: Sendable {
+    /// Voxels to scale in this run.
+    public let total: Int
+    private let done = Atomic<Int>(0)
+
+    public init(total: Int) { self.total = total }
+
+    /// Voxels scaled so far.
+    public var completed: Int { done.load(ordering: .relaxed) }
+
+    func add(_ count: Int) { done.add(count, ordering: .relaxed) }
+}
+
+/// Local amplitude scaling of a whole map: which voxels to scale, and scaling them on threads.
+public enum LocalScaling {
+    /// Linear (z, y, x) indices of the voxels that `rule` scales, in increasing order.
+    ///
+    /// The exact rule scales every voxel with mask ≥ 0.5. The locscale2 rule does too, except
+    /// that, like LocScale 2.4.1, when no such voxel comes within `w/2` of an edge it drops those
+    /// with a coordinate equal to `n − w/2` (docs/COMPAT-LOCSCALE2.md, rule 3).
+    public static func voxelsToScale(_ inputs: ScalingInputs, window: Int, rule: ScalingRule) -> [Int] {
+        let shape = inputs.experimental.volume.grid.shape
+        var selected: [Int] = []
+        for i in 0..<shape.x * shape.y * shape.z where inputs.isScaled(i) { selected.append(i) }
+        guard rule == .locscale2 else { return selected }
+        let half = window / 2
+        func coordinates(_ i: Int) -> XYZ<Int> { XYZ(i % shape.x, (i / shape.x) % shape.y, i / (shape.x * shape.y)) }
+        let bleeds = selected.contains { i in
+            let c = coordinates(i)
+            return (0..<3).contains { c[$0] < half || c[$0] > shape[$0] - half }
+        }
+        if bleeds { return selected }
+        return selected.filter { i in
+            let c = coordinates(i)
+            return !(0..<3).contains { c[$0] == shape[$0] - half }
+        }
+    }
+
+    /// Scales `voxels` of `inputs` with `threads` threads sharing them; every other voxel of the
+    /// result is 0. The result does not depend on `threads`: each voxel is computed alone, with
+    /// the same FFT plan, whatever thread takes it.
+    public static func run(_ inputs: ScalingInputs, voxels: [Int], layout: SpectrumLayout,
+                           threads: Int, progress: ScalingProgress? = nil) -> Volume {
+        let em = inputs.experimental.volume, model = inputs.model.volume
+        var result = Volume(zerosOn: em.grid)
+        let plan = RealToComplexPlan3D(nz: layout.padded, ny: layout.padded, nx: layout.padded)
+        let emOutside = inputs.meanOutsideMask(em), modelOutside = inputs.meanOutsideMask(model)
+        let shape = em.grid.shape
+        let chunk = 32
+        let next = Atomic<Int>(0)
+
+        em.values.withUnsafeBufferPointer { emValues in
+            model.values.withUnsafeBufferPointer { modelValues in
+                voxels.withUnsafeBufferPointer { voxelList in
+                    result.values.withUnsafeMutableBufferPointer { output in
+                        let source = WindowSource(experimental: emValues, model: modelValues, shape: shape,
+                                                  experimentalOutside: emOutside, modelOutside: modelOutside)
+                        let work = UnsafeSendable((voxelList, output))
+                        runOnThreads(max(1, threads)) {
+                            let scaler = WindowScaler(layout: layout, plan: plan)
+                            let (list, out) = work.value
+                            while true {
+                                let first = next.add(chunk, ordering: .relaxed).oldValue
+                                if first >= list.count { break }
+                                let last = min(first + chunk, list.count)
+                                for n in first..<last {
+                                    let i = list[n]
+                                    out[i] = scaler.scale(x: i % shape.x, y: (i / shape.x) % shape.y,
+                                                          z: i / (shape.x * shape.y), from: source)
+                                }
+                                progress?.add(last - first)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    /// Runs `body` on `count` threads (the calling thread waits) and returns when all are done.
+    static func runOnThreads(_ count: Int, _ body: @escaping @Sendable () -> Void) {
+        if count == 1 {
+            body()
+            return
+        }
+        let group = DispatchGroup()
+        for _ in 0..<count {
+            group.enter()
+            let thread = Thread {
+                body()
+                group.leave()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        group.wait()
+    }
+}
+
+/// Hands pointers to threads that touch disjoint parts of them.
+struct UnsafeSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

@@ -1,0 +1,128 @@
+import Foundation
+
+/// A map and the path it came from (used in every message about it).
+public struct NamedVolume: Sendable {
+    public var path: String
+    public var volume: Volume
+
+    public init(path: String, volume: Volume) {
+        self.path = path
+        self.volume = volume
+    }
+}
+
+/// Why the inputs of a scaling run cannot be used. One line that names the file and the problem.
+public enum ScalingInputError: Error, Equatable, CustomStringConvertible {
+    case gridMismatch(path: String, property: String, value: String, referencePath: String, referenceValue: String)
+    case emptyMask(path: String)
+    case windowTooSmall(window: Int)
+    case windowTooLarge(window: Int, path: String, shape: String)
+    case nonFinite(path: String, x: Int, y: Int, z: Int, value: Float)
+
+    public var description: String {
+        switch self {
+        case let .gridMismatch(path, property, value, referencePath, referenceValue):
+            return "\(path): \(property) \(value) differs from \(referencePath)'s \(referenceValue)"
+        case let .emptyMask(path):
+            return "\(path): empty mask: no voxel is >= 0.5"
+        case let .windowTooSmall(window):
+            return "--window \(window): the window must be at least 4 voxels"
+        case let .windowTooLarge(window, path, shape):
+            return "--window \(window): larger than the smallest box dimension of \(path) (\(shape) voxels)"
+        case let .nonFinite(path, x, y, z, value):
+            return "\(path): \(value) at voxel (x, y, z) = (\(x), \(y), \(z)); maps must be finite"
+        }
+    }
+}
+
+/// The experimental map, the model map and the optional mask of one run, checked for
+/// consistency (same shape, voxel size and origin; finite values; a non-empty mask).
+public struct ScalingInputs: Sendable {
+    public let experimental: NamedVolume
+    public let model: NamedVolume
+    public let mask: NamedVolume?
+
+    /// Checks the maps against each other; `window` is checked against the box.
+    /// - Throws: `ScalingInputError`.
+    public init(experimental: NamedVolume, model: NamedVolume, mask: NamedVolume?, window: Int) throws {
+        for other in [model] + (mask.map { [$0] } ?? []) {
+            try Self.checkSameGrid(other, as: experimental)
+        }
+        for map in [experimental, model] + (mask.map { [$0] } ?? []) {
+            try Self.checkFinite(map)
+        }
+        let shape = experimental.volume.grid.shape
+        guard window >= 4 else { throw ScalingInputError.windowTooSmall(window: window) }
+        guard window <= min(shape.x, shape.y, shape.z) else {
+            throw ScalingInputError.windowTooLarge(window: window, path: experimental.path,
+                                                   shape: Self.format(shape))
+        }
+        if let mask, !mask.volume.values.contains(where: { $0 >= 0.5 }) {
+            throw ScalingInputError.emptyMask(path: mask.path)
+        }
+        self.experimental = experimental
+        self.model = model
+        self.mask = mask
+    }
+
+    /// Whether voxel `index` is scaled: mask ≥ 0.5, or every voxel without a mask.
+    @inline(__always)
+    public func isScaled(_ index: Int) -> Bool {
+        guard let mask else { return true }
+        return mask.volume.values[index] >= 0.5
+    }
+
+    /// Mean of `map` over the voxels that are not scaled (the whole map when every voxel is
+    /// scaled): the value that extends cubes beyond the box.
+    public func meanOutsideMask(_ map: Volume) -> Float {
+        var sum = 0.0, count = 0
+        if let mask {
+            for (i, v) in map.values.enumerated() where mask.volume.values[i] < 0.5 {
+                sum += Double(v)
+                count += 1
+            }
+        }
+        if count == 0 { return Float(map.statistics.mean) }
+        return Float(sum / Double(count))
+    }
+
+    static func checkSameGrid(_ map: NamedVolume, as reference: NamedVolume) throws {
+        let a = map.volume.grid, b = reference.volume.grid
+        func mismatch(_ property: String, _ value: String, _ referenceValue: String) -> ScalingInputError {
+            .gridMismatch(path: map.path, property: property, value: value,
+                          referencePath: reference.path, referenceValue: referenceValue)
+        }
+        guard a.shape == b.shape else {
+            throw mismatch("shape", format(a.shape) + " voxels", format(b.shape) + " voxels")
+        }
+        for axis in 0..<3 where abs(a.voxelSize[axis] - b.voxelSize[axis]) > 1e-4 * b.voxelSize[axis] {
+            throw mismatch("voxel size", format(a.voxelSize) + " Å", format(b.voxelSize) + " Å")
+        }
+        let pa = a.firstVoxelPosition, pb = b.firstVoxelPosition
+        for axis in 0..<3 where abs(pa[axis] - pb[axis]) > 1e-3 * b.voxelSize[axis] {
+            throw mismatch("origin", "(" + format(pa, separator: ", ") + ") Å",
+                           "(" + format(pb, separator: ", ") + ") Å")
+        }
+    }
+
+    static func checkFinite(_ map: NamedVolume) throws {
+        guard let i = map.volume.values.firstIndex(where: { !$0.isFinite }) else { return }
+        let s = map.volume.grid.shape
+        throw ScalingInputError.nonFinite(path: map.path, x: i % s.x, y: (i / s.x) % s.y,
+                                          z: i / (s.x * s.y), value: map.volume.values[i])
+    }
+
+    static func format(_ v: XYZ<Int>) -> String { "\(v.x)×\(v.y)×\(v.z)" }
+
+    static func format(_ v: XYZ<Double>, separator: String = "×") -> String {
+        v.array.map { formatDecimal($0) }.joined(separator: separator)
+    }
+}
+
+/// `x` with at most `digits` decimals and no trailing zeros ("1.05", "-7.5", "12").
+public func formatDecimal(_ x: Double, digits: Int = 4) -> String {
+    guard x.isFinite else { return "\(x)" }
+    var text = String(format: "%.\(digits)f", x)
+    while text.contains(".") && (text.hasSuffix("0") || text.hasSuffix(".")) { text.removeLast() }
+    return text == "-0" ? "0" : text
+}

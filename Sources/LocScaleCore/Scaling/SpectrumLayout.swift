@@ -1,0 +1,100 @@
+/// Everything about the padded window and its half-spectrum that is the same for every voxel:
+/// where the cube goes in the padded box and, per r2c coefficient, its shell and weight.
+/// Built once per run, read by every thread.
+public struct SpectrumLayout: Sendable {
+    /// Window (cube edge) `w` in voxels.
+    public let window: Int
+    /// FFT box edge `P` in voxels.
+    public let padded: Int
+    /// Index of the scaled voxel inside the cube.
+    public let centre: Int
+    public let rule: ScalingRule
+    /// Padded-box index of cube index `i`, for `i` in `0..<w`: the cube is placed circularly
+    /// shifted so that the centre voxel sits at index 0 (|F| and the shells do not change).
+    public let cubeToPadded: [Int]
+    /// Number of accumulation bins: shells (exact) or interpolation nodes (locscale2).
+    public let binCount: Int
+
+    /// Exact rule: shell of each coefficient, `round(|k|)` with wrapped `k`.
+    let shell: [Int32]
+    /// Hermitian weight of each coefficient: 2 for `0 < kx < P/2`, else 1.
+    let weight: [Float]
+
+    /// locscale2 rule: profile shell of each coefficient (`binCount` = discarded).
+    let profileShell: [Int32]
+    /// locscale2 rule: coefficients per profile shell.
+    let profileCount: [Double]
+    /// locscale2 rule: lower interpolation node of each coefficient, and the read-out weights
+    /// (Hermitian weight times interpolation weight) of that node and the next.
+    let node: [Int32]
+    let nodeWeightLow: [Float]
+    let nodeWeightHigh: [Float]
+
+    /// Coefficients in the half-spectrum, `P · P · (P/2 + 1)`.
+    public var coefficientCount: Int { padded * padded * (padded / 2 + 1) }
+
+    public init(window w: Int, rule: ScalingRule) {
+        window = w
+        self.rule = rule
+        centre = centreIndex(window: w)
+        switch rule {
+        case .exact(let padFactor): padded = paddedSize(window: w, padFactor: padFactor)
+        case .locscale2: padded = w
+        }
+        let p = padded
+        cubeToPadded = (0..<w).map { (($0 - w / 2) % p + p) % p }
+        let half = p / 2 + 1
+        let count = p * p * half
+
+        var weight = [Float](repeating: 2, count: count)
+        var wrappedRadius = [Double](repeating: 0, count: count)
+        var rawRadius = [Double](repeating: 0, count: count)
+        for kz in 0..<p {
+            for ky in 0..<p {
+                for kx in 0..<half {
+                    let j = (kz * p + ky) * half + kx
+                    if kx == 0 || (p % 2 == 0 && kx == p / 2) { weight[j] = 1 }
+                    let wz = Double(kz <= p / 2 ? kz : kz - p), wy = Double(ky <= p / 2 ? ky : ky - p)
+                    let wx = Double(kx)
+                    wrappedRadius[j] = (wz * wz + wy * wy + wx * wx).squareRoot()
+                    rawRadius[j] = Double(kz * kz + ky * ky + kx * kx).squareRoot()
+                }
+            }
+        }
+        self.weight = weight
+
+        switch rule {
+        case .exact:
+            let shells = Int((3.0.squareRoot() * Double(p) / 2).rounded()) + 1
+            binCount = shells
+            shell = wrappedRadius.map { Int32($0.rounded()) }
+            profileShell = []; profileCount = []; node = []; nodeWeightLow = []; nodeWeightHigh = []
+        case .locscale2:
+            // Profile nodes s = 0 … w/2 at frequency s/w; np.interp on the wrapped magnitude.
+            let nodes = p / 2 + 1
+            binCount = nodes
+            shell = []
+            var profileShell = [Int32](repeating: 0, count: count)
+            var profileCount = [Double](repeating: 0, count: nodes + 1)
+            var node = [Int32](repeating: 0, count: count)
+            var low = [Float](repeating: 0, count: count)
+            var high = [Float](repeating: 0, count: count)
+            for j in 0..<count {
+                let s = min(Int(rawRadius[j].rounded(.down)), nodes)
+                profileShell[j] = Int32(s)
+                profileCount[s] += 1
+                let t = wrappedRadius[j]
+                let upper = min(max(Int(t.rounded(.up)), 1), nodes - 1)
+                let fraction = min(max(t - Double(upper - 1), 0), 1)
+                node[j] = Int32(upper - 1)
+                low[j] = weight[j] * Float(1 - fraction)
+                high[j] = weight[j] * Float(fraction)
+            }
+            self.profileShell = profileShell
+            self.profileCount = profileCount
+            self.node = node
+            self.nodeWeightLow = low
+            self.nodeWeightHigh = high
+        }
+    }
+}

@@ -1,0 +1,164 @@
+import ArgumentParser
+import Foundation
+import LocScaleCore
+import Logging
+
+/// The numerical rules to follow instead of DESIGN §1.2.
+enum CompatMode: String, ExpressibleByArgument, CaseIterable {
+    /// LocScale 2.4.1's rules (docs/COMPAT-LOCSCALE2.md).
+    case locscale2
+}
+
+/// `localscale scale`: scale the local amplitudes of an experimental map to a model map.
+struct ScaleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scale",
+        abstract: "Scale local amplitudes of an experimental map to those of a model map.",
+        discussion: """
+        For every voxel with mask >= 0.5 a cube of --window voxels is cut from both maps, \
+        zero-padded to a smooth size >= pad-factor × window, Fourier transformed, and the \
+        experimental amplitudes scaled shell by shell by sqrt(model power / experimental power); \
+        the scaled cube's central voxel is the output. Voxels outside the mask are 0.
+        """)
+
+    @Option(name: .customLong("em"), help: ArgumentHelp("Experimental map (unfiltered, unsharpened).", valueName: "map.mrc"))
+    var experimentalPath: String
+
+    @Option(name: .customLong("model-map"), help: ArgumentHelp("Model map on the same grid as --em.", valueName: "model.mrc"))
+    var modelMapPath: String
+
+    @Option(name: .customLong("mask"), help: ArgumentHelp("Mask on the same grid; voxels >= 0.5 are scaled (default: all voxels).", valueName: "mask.mrc"))
+    var maskPath: String?
+
+    @Option(help: ArgumentHelp("Window edge in voxels (default: ceil(25 Å / voxel size), rounded up to even).", valueName: "voxels"))
+    var window: Int?
+
+    @Option(name: .customLong("pad-factor"), help: ArgumentHelp("Zero-pad the window to a smooth size >= this × window.", valueName: "factor"))
+    var padFactor: Double = 2
+
+    @Option(help: "Reproduce another implementation's numerical rules.")
+    var compat: CompatMode?
+
+    @Option(help: ArgumentHelp("Threads sharing the voxels (default: all cores).", valueName: "n"))
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(name: .customLong("out"), help: ArgumentHelp("Output map (MRC, mode 2, the input's geometry).", valueName: "out.mrc"))
+    var outputPath: String
+
+    @Flag(help: "Print a progress line on stderr even when it is not a terminal.")
+    var progress = false
+
+    @Flag(name: .shortAndLong, help: "Print warnings and errors only.")
+    var quiet = false
+
+    func validate() throws {
+        guard padFactor >= 1, padFactor <= 8 else {
+            throw ValidationError("--pad-factor \(padFactor): must be between 1 and 8")
+        }
+        guard threads >= 1 else { throw ValidationError("--threads \(threads): must be at least 1") }
+        if compat != nil && padFactor != 2 {
+            throw ValidationError("--pad-factor has no meaning with --compat locscale2 (it never pads)")
+        }
+    }
+
+    func run() throws {
+        let logger = makeLogger(quiet: quiet)
+        let clock = ContinuousClock()
+        let started = clock.now
+        try checkWritable(outputPath)
+
+        let experimental = try read(experimentalPath)
+        let model = try read(modelMapPath)
+        let mask = try maskPath.map(read)
+
+        let grid = experimental.volume.grid
+        let rule: ScalingRule = compat == .locscale2 ? .locscale2 : .exact(padFactor: padFactor)
+        var w = window ?? defaultWindow(meanVoxelSize: grid.meanVoxelSize)
+        if rule == .locscale2 && w % 2 == 1 {
+            logger.notice("--compat locscale2 rounds the window up to even: \(w) → \(w + 1) voxels")
+            w += 1
+        }
+        let sizes = grid.voxelSize.array
+        if sizes.max()! > sizes.min()! * 1.001 {
+            logger.warning("\(experimentalPath): voxel sizes differ per axis (\(sizes.map { formatDecimal($0) }.joined(separator: " × ")) Å); the window is \(w) voxels along each")
+        }
+        if mask == nil {
+            logger.warning("no --mask given: every voxel is scaled")
+        }
+        let inputs = try ScalingInputs(experimental: experimental, model: model, mask: mask, window: w)
+        let voxels = LocalScaling.voxelsToScale(inputs, window: w, rule: rule)
+        let layout = SpectrumLayout(window: w, rule: rule)
+        logger.info("scaling \(voxels.count) voxels: window \(w) voxels (\(formatDecimal(Double(w) * grid.meanVoxelSize, digits: 1)) Å), FFT box \(layout.padded)³, \(rule == .locscale2 ? "locscale2 rules" : "pad factor \(formatDecimal(padFactor))"), \(threads) thread(s)")
+
+        let counter = ScalingProgress(total: voxels.count)
+        let showProgress = progress || isatty(STDERR_FILENO) == 1
+        let reporter = showProgress && !quiet ? ProgressLine(progress: counter) : nil
+        reporter?.start()
+        let computeStart = clock.now
+        let result = LocalScaling.run(inputs, voxels: voxels, layout: layout, threads: threads, progress: counter)
+        let computeSeconds = (clock.now - computeStart).seconds
+        reporter?.finish()
+
+        try MRCFile.write(result, to: outputPath, labels: provenanceLabels())
+        let total = (clock.now - started).seconds
+        let rate = Double(voxels.count) / max(computeSeconds, 1e-9)
+        logger.info("scaled \(voxels.count) voxels in \(formatDecimal(computeSeconds, digits: 2)) s (\(Int(rate)) voxels/s, \(formatDecimal(computeSeconds * Double(threads) / Double(max(voxels.count, 1)) * 1e6, digits: 1)) core-µs/voxel); total \(formatDecimal(total, digits: 2)) s; wrote \(outputPath)")
+    }
+
+    private func read(_ path: String) throws -> NamedVolume {
+        NamedVolume(path: path, volume: try MRCFile.read(path: path).volume)
+    }
+
+    /// The command line, in MRC labels of 80 characters.
+    private func provenanceLabels() -> [String] {
+        let line = "localscale \(LocalScaleCommand.version): " + CommandLine.arguments.dropFirst().joined(separator: " ")
+        return stride(from: 0, to: line.count, by: 80).prefix(10).map { start in
+            let from = line.index(line.startIndex, offsetBy: start)
+            return String(line[from..<line.index(from, offsetBy: min(80, line.count - start))])
+        }
+    }
+}
+
+/// Fails early, before any work, when `path` cannot be created.
+func checkWritable(_ path: String) throws {
+    let directory = (path as NSString).deletingLastPathComponent
+    let folder = directory.isEmpty ? "." : directory
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw MRCError.writeFailed(path: path, reason: "no such directory \(folder)")
+    }
+    guard access(folder, W_OK) == 0 else {
+        throw MRCError.writeFailed(path: path, reason: "directory \(folder) is not writable")
+    }
+}
+
+/// A logger that writes "localscale: LEVEL: message" lines to stderr.
+func makeLogger(quiet: Bool) -> Logger {
+    var logger = Logger(label: "localscale") { _ in PlainStderrHandler() }
+    logger.logLevel = quiet ? .warning : .info
+    return logger
+}
+
+/// swift-log handler for a command-line tool: one plain line per message on stderr.
+struct PlainStderrHandler: LogHandler {
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let prefix = event.level >= .warning ? "localscale: \(event.level): " : "localscale: "
+        FileHandle.standardError.write(Data((prefix + event.message.description + "\n").utf8))
+    }
+}
+
+extension Duration {
+    /// This duration in seconds.
+    var seconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) * 1e-18
+    }
+}
