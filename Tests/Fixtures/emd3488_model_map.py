@@ -74,6 +74,8 @@ def main():
     ap.add_argument("--oversample", type=int, default=2)
     ap.add_argument("--min-total-b", type=float, default=40.0,
                     help="extra blur = max(0, this - smallest atomic B)")
+    ap.add_argument("--cutoff", type=float, default=None,
+                    help="gemmi's density cutoff level (default: gemmi's own, 1e-5)")
     a = ap.parse_args()
 
     shape, vox, org, nst, header = read_geometry(a.em)
@@ -100,6 +102,8 @@ def main():
     dc.d_min = 0.0  # grid already sized: put_model_density_on_grid only zero-fills it
     b_min = min(at.b_iso for ch in model for res in ch for at in res)
     dc.blur = max(0.0, a.min_total_b - b_min)
+    if a.cutoff is not None:
+        dc.cutoff = a.cutoff
     dc.put_model_density_on_grid(model)
     fine = np.array(dc.grid.array, dtype=np.float64)  # (x, y, z)
 
