@@ -26,8 +26,11 @@ case "${1:-}" in
     "")
         echo "$bin" ;;
     test)
-        # CLI tests run the release binary (fast); unit tests build in debug.
-        LOCALSCALE_BIN="$bin" swift test
+        # Real data (EMD-3488 + a model map of 5ME2) for the end-to-end test: fetched once
+        # from PyPI into a cache folder. CLI tests run the release binary; unit tests build in debug.
+        data="${LOCALSCALE_TESTDATA:-/tmp/localscale-testdata}"
+        Tests/Fixtures/fetch_emd3488.sh "$data" >&2
+        LOCALSCALE_BIN="$bin" LOCALSCALE_TESTDATA="$data" swift test
         ;;
     *)
         echo "usage: $0 [test]" >&2; exit 2 ;;

@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+import LocScaleCore
+
+/// The `localscale` binary run as a user runs it: exit codes, exact error lines, outputs.
+@Suite("localscale command line")
+struct CLITests {
+    static let fixtures: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/data").path
+
+    /// The binary under test: $LOCALSCALE_BIN (set by `./cmake-free-build.sh test` to the release
+    /// build), else the debug build next to the tests.
+    static let binary: String = {
+        if let path = ProcessInfo.processInfo.environment["LOCALSCALE_BIN"] { return path }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/localscale").path
+    }()
+
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// Runs the binary in the fixtures folder with a 120 s limit.
+    static func run(_ arguments: [String], in directory: String = fixtures) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let watchdog = DispatchWorkItem { process.terminate() }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 120, execute: watchdog)
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        watchdog.cancel()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static func scale(_ extra: [String], em: String = "em.mrc", model: String = "model.mrc",
+                      mask: String? = "mask.mrc", out: String) throws -> Result {
+        var arguments = ["scale", "--em", em, "--model-map", model, "--out", out, "--quiet"]
+        if let mask { arguments += ["--mask", mask] }
+        return try run(arguments + extra)
+    }
+
+    /// The data bytes of an MRC file (labels hold the command line, so headers differ).
+    static func dataBytes(_ path: String) throws -> Data {
+        try Data(contentsOf: URL(fileURLWithPath: path)).dropFirst(1024)
+    }
+
+    @Test("scale writes the oracle's map with the input geometry, and says what it did")
+    func scaleMatchesOracle() throws {
+        let scratch = Scratch()
+        let result = try Self.run(["scale", "--em", "em.mrc", "--model-map", "model.mrc", "--mask", "mask.mrc",
+                                   "--window", "8", "--pad-factor", "1", "--out", scratch.file("out.mrc")])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("localscale: scaled 2474 voxels in"))
+        let output = try MRCFile.read(path: scratch.file("out.mrc"))
+        let expected = try MRCFile.read(path: Self.fixtures + "/expected_exact_w8_pad1.mrc")
+        #expect(output.volume.grid == expected.volume.grid)
+        #expect(output.header.origin == XYZ(-7.5, 3.0, 12.25))
+        #expect(output.header.labels.joined().hasPrefix("localscale 0.1.0: scale --em em.mrc"))
+        let mask = try MRCFile.read(path: Self.fixtures + "/mask.mrc").volume.values
+        var difference = 0.0, reference = 0.0
+        for i in mask.indices where mask[i] >= 0.5 {
+            difference += pow(Double(output.volume.values[i] - expected.volume.values[i]), 2)
+            reference += pow(Double(expected.volume.values[i]), 2)
+        }
+        #expect((difference / reference).squareRoot() < 1e-4)
+    }
+
+    @Test("--threads 1 and --threads 2 give bitwise identical maps")
+    func threadsAreBitwiseIdentical() throws {
+        let scratch = Scratch()
+        for threads in ["1", "2"] {
+            let result = try Self.scale(["--window", "8", "--threads", threads], out: scratch.file("t\(threads).mrc"))
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        let one = try Self.dataBytes(scratch.file("t1.mrc")), two = try Self.dataBytes(scratch.file("t2.mrc"))
+        #expect(one == two)
+    }
+
+    @Test("a map in another axis order gives the same values and keeps its axis order")
+    func permutedAxisOrder() throws {
+        let scratch = Scratch()
+        for name in ["em", "model", "mask"] {
+            var volume = try MRCFile.read(path: Self.fixtures + "/\(name).mrc").volume
+            volume.grid.axisOrder = [3, 1, 2]
+            try MRCFile.write(volume, to: scratch.file("\(name)_zxy.mrc"), labels: [])
+        }
+        let permuted = try Self.scale(["--window", "8"], em: scratch.file("em_zxy.mrc"),
+                                      model: scratch.file("model_zxy.mrc"), mask: scratch.file("mask_zxy.mrc"),
+                                      out: scratch.file("out_zxy.mrc"))
+        #expect(permuted.status == 0, "\(permuted.stderr)")
+        let plain = try Self.scale(["--window", "8"], out: scratch.file("out.mrc"))
+        #expect(plain.status == 0)
+        let a = try MRCFile.read(path: scratch.file("out_zxy.mrc")), b = try MRCFile.read(path: scratch.file("out.mrc"))
+        #expect(a.header.axisOrder == [3, 1, 2])
+        #expect(a.volume.values == b.volume.values)
+    }
+
+    @Test("info prints the geometry")
+    func info() throws {
+        let result = try Self.run(["info", "iota_axes_312.mrc"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("shape (x,y,z)  5 × 4 × 3 voxels (60 in all)"))
+        #expect(result.stdout.contains("voxel size     1 × 1.5 × 2 Å"))
+        #expect(result.stdout.contains("nstart (x,y,z) 1, 2, 3"))
+        #expect(result.stdout.contains("axis order     ZXY (MAPC/MAPR/MAPS = 3,1,2)"))
+    }
+
+    @Test("bad usage exits 2")
+    func badUsage() throws {
+        let missing = try Self.run(["scale", "--em", "em.mrc", "--model-map", "model.mrc"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("Error: Missing expected argument '--out <out.mrc>'"))
+        let pad = try Self.run(["scale", "--em", "em.mrc", "--model-map", "model.mrc", "--out", "/tmp/x.mrc", "--pad-factor", "0.5"])
+        #expect(pad.status == 2)
+        #expect(pad.stderr.contains("Error: --pad-factor 0.5: must be between 1 and 8"))
+    }
+}
+
+/// A scratch folder removed when the test ends.
+final class Scratch: Sendable {
+    let path = NSTemporaryDirectory() + "localscale-cli-" + UUID().uuidString
+    init() { try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+    func file(_ name: String) -> String { path + "/" + name }
+}
