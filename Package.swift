@@ -35,6 +35,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Benchmarks (benchmarks/RESULTS.md): run with `swift run -c release NAME`.
+        .executableTarget(name: "localscale-kernel-bench", dependencies: ["LocScaleCore"],
+                          path: "benchmarks/KernelBench"),
 
         .testTarget(name: "LocScaleCoreTests", dependencies: ["LocScaleCore"]),
         .testTarget(name: "CLITests", dependencies: ["LocScaleCore"]),

@@ -6,8 +6,8 @@ import Testing
 /// gains, full inverse FFT, value at the centre — on random windows, both rules.
 @Suite("One-pass synthesis")
 struct SynthesisTests {
-    /// Explicit scaling of the padded cubes the scaler itself builds: returns the inverse-FFT
-    /// value at the centre voxel (index 0 of the shifted padded box).
+    /// Explicit scaling of the padded cubes the scaler itself builds, with a plain 3-D FFT:
+    /// returns the inverse-FFT value at the centre voxel's place in the padded box.
     private func inverseFFTValue(layout: SpectrumLayout, cubeE: [Float], cubeM: [Float]) -> Float {
         let p = layout.padded, half = p / 2 + 1
         let forward = RealToComplexPlan3D(nz: p, ny: p, nx: p, estimate: true)
@@ -67,7 +67,8 @@ struct SynthesisTests {
         }
         let out = AlignedBuffer<Float>(count: p * p * p)
         inverse.execute(fE, out)
-        return out.pointer[0] / Float(p * p * p)
+        let centre = layout.centreInPaddedBox
+        return out.pointer[(centre.z * p + centre.y) * p + centre.x] / Float(p * p * p)
     }
 
     @Test("equals the inverse-FFT path to float precision",
@@ -80,8 +81,7 @@ struct SynthesisTests {
         let em = (0..<count).map { _ in Float.random(in: -1...1, using: &generator) }
         let model = (0..<count).map { _ in Float.random(in: -1...1, using: &generator) }
         let layout = SpectrumLayout(window: window, rule: rule)
-        let plan = RealToComplexPlan3D(nz: layout.padded, ny: layout.padded, nx: layout.padded)
-        let scaler = WindowScaler(layout: layout, plan: plan)
+        let scaler = WindowScaler(layout: layout, fft: CubeFFT(padded: layout.padded, filled: window))
         em.withUnsafeBufferPointer { e in
             model.withUnsafeBufferPointer { m in
                 let source = WindowSource(experimental: e, model: m, shape: shape,

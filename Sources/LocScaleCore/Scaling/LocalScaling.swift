@@ -42,12 +42,12 @@ public enum LocalScaling {
 
     /// Scales `voxels` of `inputs` with `threads` threads sharing them; every other voxel of the
     /// result is 0. The result does not depend on `threads`: each voxel is computed alone, with
-    /// the same FFT plan, whatever thread takes it.
+    /// the same FFT plans, whatever thread takes it.
     public static func run(_ inputs: ScalingInputs, voxels: [Int], layout: SpectrumLayout,
                            threads: Int, progress: ScalingProgress? = nil) -> Volume {
         let em = inputs.experimental.volume, model = inputs.model.volume
         var result = Volume(zerosOn: em.grid)
-        let plan = RealToComplexPlan3D(nz: layout.padded, ny: layout.padded, nx: layout.padded)
+        let fft = CubeFFT(padded: layout.padded, filled: layout.window)
         let emOutside = inputs.meanOutsideMask(em), modelOutside = inputs.meanOutsideMask(model)
         let shape = em.grid.shape
         let chunk = 32
@@ -61,7 +61,7 @@ public enum LocalScaling {
                                                   experimentalOutside: emOutside, modelOutside: modelOutside)
                         let work = UnsafeSendable((voxelList, output))
                         runOnThreads(max(1, threads)) {
-                            let scaler = WindowScaler(layout: layout, plan: plan)
+                            let scaler = WindowScaler(layout: layout, fft: fft)
                             let (list, out) = work.value
                             while true {
                                 let first = next.add(chunk, ordering: .relaxed).oldValue

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything about the padded window and its half-spectrum that is the same for every voxel:
 /// where the cube goes in the padded box and, per r2c coefficient, its shell and weight.
 /// Built once per run, read by every thread.
@@ -9,9 +11,13 @@ public struct SpectrumLayout: Sendable {
     /// Index of the scaled voxel inside the cube.
     public let centre: Int
     public let rule: ScalingRule
-    /// Padded-box index of cube index `i`, for `i` in `0..<w`: the cube is placed circularly
-    /// shifted so that the centre voxel sits at index 0 (|F| and the shells do not change).
-    public let cubeToPadded: [Int]
+    /// Where the cube sits in the padded box: at `[0, w)` along z and y (so that the pruned FFT
+    /// can skip the empty planes and rows), and circularly shifted along x so that the centre
+    /// voxel is at x = 0. |F| and hence the shells do not depend on the placement.
+    public var centreInPaddedBox: XYZ<Int> { XYZ(0, centre, centre) }
+    /// Read-out phase of each (kz, ky) row, interleaved (cos, sin) of `2π (ky + kz) · centre / P`:
+    /// the centre voxel's value is `(1/P³) Σ weight · Re(F(k) · phase)`.
+    let rowPhase: [Float]
     /// Number of accumulation bins: shells (exact) or interpolation nodes (locscale2).
     public let binCount: Int
 
@@ -42,7 +48,15 @@ public struct SpectrumLayout: Sendable {
         case .locscale2: padded = w
         }
         let p = padded
-        cubeToPadded = (0..<w).map { (($0 - w / 2) % p + p) % p }
+        var rowPhase = [Float](repeating: 0, count: 2 * p * p)
+        for kz in 0..<p {
+            for ky in 0..<p {
+                let angle = 2 * Double.pi * Double((ky + kz) * centre % p) / Double(p)
+                rowPhase[2 * (kz * p + ky)] = Float(cos(angle))
+                rowPhase[2 * (kz * p + ky) + 1] = Float(sin(angle))
+            }
+        }
+        self.rowPhase = rowPhase
         let half = p / 2 + 1
         let count = p * p * half
 

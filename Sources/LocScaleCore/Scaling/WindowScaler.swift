@@ -22,10 +22,11 @@ public struct WindowSource: @unchecked Sendable {
 /// model powers and the real parts that the central voxel's read-out needs. No inverse FFT.
 ///
 /// One scaler per thread: it owns its cube and spectrum buffers and reuses them for every voxel,
-/// so `scale(x:y:z:from:)` allocates nothing. The FFT plan is shared.
+/// so `scale(x:y:z:from:)` allocates nothing. The FFT plans are shared.
 public final class WindowScaler {
     public let layout: SpectrumLayout
-    private let plan: RealToComplexPlan3D
+    private let fft: CubeFFT
+    private let workspace: CubeFFT.Workspace
     private let cubeE: AlignedBuffer<Float>, cubeM: AlignedBuffer<Float>
     private let spectrumE: AlignedBuffer<Float>, spectrumM: AlignedBuffer<Float>
     private let tables: Tables
@@ -42,6 +43,7 @@ public final class WindowScaler {
         let nodeWeightLow: UnsafeMutableBufferPointer<Float>
         let nodeWeightHigh: UnsafeMutableBufferPointer<Float>
         let profileCount: UnsafeMutableBufferPointer<Double>
+        let rowPhase: UnsafeMutableBufferPointer<Float>
 
         init(_ layout: SpectrumLayout) {
             func copy<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
@@ -58,19 +60,23 @@ public final class WindowScaler {
             nodeWeightLow = copy(layout.nodeWeightLow)
             nodeWeightHigh = copy(layout.nodeWeightHigh)
             profileCount = copy(layout.profileCount)
+            rowPhase = copy(layout.rowPhase)
         }
 
         func deallocate() {
             shell.deallocate(); weight.deallocate(); node.deallocate()
             nodeWeightLow.deallocate(); nodeWeightHigh.deallocate(); profileCount.deallocate()
+            rowPhase.deallocate()
         }
     }
 
-    /// `plan` must be a `RealToComplexPlan3D` of `layout.padded`³; it may be shared by scalers.
-    public init(layout: SpectrumLayout, plan: RealToComplexPlan3D) {
-        precondition(plan.nx == layout.padded && plan.ny == layout.padded && plan.nz == layout.padded)
+    /// `fft` must transform `layout.padded`³ boxes filled in `layout.window` planes and rows;
+    /// it may be shared by scalers.
+    public init(layout: SpectrumLayout, fft: CubeFFT) {
+        precondition(fft.padded == layout.padded && fft.filled == layout.window)
         self.layout = layout
-        self.plan = plan
+        self.fft = fft
+        workspace = fft.makeWorkspace()
         let p = layout.padded
         cubeE = AlignedBuffer(count: p * p * p)
         cubeM = AlignedBuffer(count: p * p * p)
@@ -94,8 +100,8 @@ public final class WindowScaler {
                  x: x, y: y, z: z, shape: source.shape)
         loadCube(source.model, outside: source.modelOutside, into: cubeM,
                  x: x, y: y, z: z, shape: source.shape)
-        plan.execute(cubeE, spectrumE)
-        plan.execute(cubeM, spectrumM)
+        fft.execute(cubeE, spectrumE, using: workspace)
+        fft.execute(cubeM, spectrumM, using: workspace)
         switch layout.rule {
         case .exact: return readOutExact()
         case .locscale2: return readOutLocScale2()
@@ -109,20 +115,21 @@ public final class WindowScaler {
         return Array(cubeE.buffer)
     }
 
-    /// Writes the w³ cube around (x, y, z) into the padded box at `layout.cubeToPadded`; cube
-    /// voxels outside the map get `outside`. The rest of the padded box stays zero.
+    /// Writes the w³ cube around (x, y, z) into the padded box as `layout.centreInPaddedBox`
+    /// says; cube voxels outside the map get `outside`. The rest of the padded box stays zero.
     private func loadCube(_ map: UnsafeBufferPointer<Float>, outside: Float, into cube: AlignedBuffer<Float>,
                           x: Int, y: Int, z: Int, shape: XYZ<Int>) {
         let w = layout.window, c = layout.centre, p = layout.padded
         let box = cube.pointer
         for i in 0..<w {
             let sz = z - c + i
-            let plane = layout.cubeToPadded[i] * p * p
+            let plane = i * p * p
             for j in 0..<w {
                 let sy = y - c + j
-                let row = box + plane + layout.cubeToPadded[j] * p
+                let row = box + plane + j * p
                 if sz < 0 || sz >= shape.z || sy < 0 || sy >= shape.y {
-                    for k in 0..<w { row[layout.cubeToPadded[k]] = outside }
+                    (row + (p - c)).update(repeating: outside, count: c)
+                    row.update(repeating: outside, count: w - c)
                     continue
                 }
                 let source = map.baseAddress! + (sz * shape.y + sy) * shape.x
@@ -151,22 +158,26 @@ public final class WindowScaler {
         let bins = layout.binCount
         sumE.update(repeating: 0); sumM.update(repeating: 0); readOut.update(repeating: 0)
         let fe = spectrumE.pointer, fm = spectrumM.pointer
-        let shell = tables.shell, weight = tables.weight
-        for j in 0..<layout.coefficientCount {
-            let s = Int(shell[j])
-            let w = weight[j]
-            let er = fe[2 * j], ei = fe[2 * j + 1]
-            let mr = fm[2 * j], mi = fm[2 * j + 1]
-            sumE[s] += Double(w * (er * er + ei * ei))
-            sumM[s] += Double(w * (mr * mr + mi * mi))
-            readOut[s] += Double(w * er)
+        let shell = tables.shell, weight = tables.weight, phase = tables.rowPhase
+        let p = layout.padded, half = p / 2 + 1
+        for row in 0..<p * p {
+            let pr = phase[2 * row], pi = phase[2 * row + 1]
+            for j in row * half ..< (row + 1) * half {
+                let s = Int(shell[j])
+                let w = weight[j]
+                let er = fe[2 * j], ei = fe[2 * j + 1]
+                let mr = fm[2 * j], mi = fm[2 * j + 1]
+                sumE[s] += Double(w * (er * er + ei * ei))
+                sumM[s] += Double(w * (mr * mr + mi * mi))
+                readOut[s] += Double(w * (er * pr - ei * pi))
+            }
         }
         var value = 0.0
         for s in 0..<bins where sumE[s] > 0 {
             value += (sumM[s] / sumE[s]).squareRoot() * readOut[s]
         }
-        let p = Double(layout.padded)
-        return Float(value / (p * p * p))
+        let size = Double(p)
+        return Float(value / (size * size * size))
     }
 
     /// locscale2 rule: mean-amplitude profiles on floor shells of raw indices, gains `pM/pE`
@@ -176,16 +187,21 @@ public final class WindowScaler {
         sumE.update(repeating: 0); sumM.update(repeating: 0); readOut.update(repeating: 0)
         let fe = spectrumE.pointer, fm = spectrumM.pointer
         let shell = tables.shell, node = tables.node
-        let low = tables.nodeWeightLow, high = tables.nodeWeightHigh
-        for j in 0..<layout.coefficientCount {
-            let s = Int(shell[j])
-            let er = fe[2 * j], ei = fe[2 * j + 1]
-            let mr = fm[2 * j], mi = fm[2 * j + 1]
-            sumE[s] += Double((er * er + ei * ei).squareRoot())
-            sumM[s] += Double((mr * mr + mi * mi).squareRoot())
-            let n = Int(node[j])
-            readOut[n] += Double(low[j] * er)
-            readOut[n + 1] += Double(high[j] * er)
+        let low = tables.nodeWeightLow, high = tables.nodeWeightHigh, phase = tables.rowPhase
+        let p = layout.padded, half = p / 2 + 1
+        for row in 0..<p * p {
+            let pr = phase[2 * row], pi = phase[2 * row + 1]
+            for j in row * half ..< (row + 1) * half {
+                let s = Int(shell[j])
+                let er = fe[2 * j], ei = fe[2 * j + 1]
+                let mr = fm[2 * j], mi = fm[2 * j + 1]
+                sumE[s] += Double((er * er + ei * ei).squareRoot())
+                sumM[s] += Double((mr * mr + mi * mi).squareRoot())
+                let real = er * pr - ei * pi
+                let n = Int(node[j])
+                readOut[n] += Double(low[j] * real)
+                readOut[n + 1] += Double(high[j] * real)
+            }
         }
         var value = 0.0
         for s in 0..<nodes {

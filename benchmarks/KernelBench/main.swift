@@ -1,0 +1,73 @@
+// Kernel benchmark: core-microseconds per scaled voxel on one thread, against the cost of the two
+// r2c FFTs of the same padded size measured in the same run (the "FFT floor").
+//
+//   swift run -c release localscale-kernel-bench [window] [pad factors…] [voxels]
+//   swift run -c release localscale-kernel-bench 24 1 2 locscale2 3000
+import Foundation
+import LocScaleCore
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let window = arguments.first.flatMap(Int.init) ?? 24
+let voxelCount = arguments.count > 1 ? Int(arguments.last!) ?? 3000 : 3000
+var rules: [ScalingRule] = arguments.dropFirst().dropLast().map { $0 == "locscale2" ? .locscale2 : .exact(padFactor: Double($0)!) }
+if rules.isEmpty { rules = [.exact(padFactor: 1), .exact(padFactor: 2), .locscale2] }
+
+/// Seconds taken by `body`, best of `repeats`.
+func best(of repeats: Int, _ body: () -> Void) -> Double {
+    var fastest = Double.infinity
+    for _ in 0..<repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        fastest = min(fastest, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+    }
+    return fastest
+}
+
+// A random map big enough that cubes come from all over it (not one cached cube).
+var generator = SystemRandomNumberGenerator()
+let edge = 96
+let shape = XYZ(edge, edge, edge)
+let em = (0..<edge * edge * edge).map { _ in Float.random(in: -1...1, using: &generator) }
+let model = (0..<edge * edge * edge).map { _ in Float.random(in: -1...1, using: &generator) }
+let voxels = (0..<voxelCount).map { _ in
+    (Int.random(in: 0..<edge, using: &generator), Int.random(in: 0..<edge, using: &generator),
+     Int.random(in: 0..<edge, using: &generator))
+}
+
+print("window \(window), \(voxelCount) voxels, one thread, \(FFTW.version)")
+print("rule            P   FFT floor µs  kernel µs  kernel/floor")
+for rule in rules {
+    let layout = SpectrumLayout(window: window, rule: rule)
+    let p = layout.padded
+    let plan = RealToComplexPlan3D(nz: p, ny: p, nx: p)
+    let scaler = WindowScaler(layout: layout, fft: CubeFFT(padded: p, filled: window))
+
+    let cubeE = AlignedBuffer<Float>(count: p * p * p), cubeM = AlignedBuffer<Float>(count: p * p * p)
+    for i in 0..<p * p * p { cubeE.pointer[i] = Float.random(in: -1...1); cubeM.pointer[i] = Float.random(in: -1...1) }
+    let spectrumE = AlignedBuffer<Float>(count: 2 * layout.coefficientCount)
+    let spectrumM = AlignedBuffer<Float>(count: 2 * layout.coefficientCount)
+    let floor = best(of: 3) {
+        for _ in 0..<voxelCount {
+            plan.execute(cubeE, spectrumE)
+            plan.execute(cubeM, spectrumM)
+        }
+    } / Double(voxelCount)
+
+    var sink: Float = 0
+    let kernel = em.withUnsafeBufferPointer { e in
+        model.withUnsafeBufferPointer { m in
+            let source = WindowSource(experimental: e, model: m, shape: shape, experimentalOutside: 0, modelOutside: 0)
+            return best(of: 3) {
+                for (x, y, z) in voxels { sink += scaler.scale(x: x, y: y, z: z, from: source) }
+            } / Double(voxelCount)
+        }
+    }
+    precondition(sink.isFinite)
+    let name: String
+    switch rule {
+    case .exact(let f): name = "exact pad \(formatDecimal(f))"
+    case .locscale2: name = "locscale2"
+    }
+    print(name.padding(toLength: 14, withPad: " ", startingAt: 0),
+          String(format: "%3d  %12.1f  %9.1f  %12.2f", p, floor * 1e6, kernel * 1e6, kernel / floor))
+}
