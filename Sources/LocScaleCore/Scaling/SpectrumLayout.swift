@@ -21,20 +21,17 @@ public struct SpectrumLayout: Sendable {
     /// Number of accumulation bins: shells (exact) or interpolation nodes (locscale2).
     public let binCount: Int
 
-    /// Exact rule: shell of each coefficient, `round(|k|)` with wrapped `k`.
-    let shell: [Int32]
-    /// Hermitian weight of each coefficient: 2 for `0 < kx < P/2`, else 1.
-    let weight: [Float]
-
-    /// locscale2 rule: profile shell of each coefficient (`binCount` = discarded).
-    let profileShell: [Int32]
+    /// Hermitian weight of column `kx`: 2 for `0 < kx < P/2`, else 1.
+    let columnWeight: [Float]
+    /// Coefficients grouped by shell: exact rule `round(|k|)` of wrapped `k` (powers and
+    /// read-out); locscale2 rule `floor(|raw index|)` (mean amplitudes; bin `binCount` is
+    /// discarded).
+    let shells: CoefficientBins
+    /// locscale2 rule: coefficients grouped by their lower interpolation node, with the read-out
+    /// weights (Hermitian weight times interpolation weight) of that node and the next.
+    let nodes: CoefficientBins
     /// locscale2 rule: coefficients per profile shell.
     let profileCount: [Double]
-    /// locscale2 rule: lower interpolation node of each coefficient, and the read-out weights
-    /// (Hermitian weight times interpolation weight) of that node and the next.
-    let node: [Int32]
-    let nodeWeightLow: [Float]
-    let nodeWeightHigh: [Float]
 
     /// Coefficients in the half-spectrum, `P · P · (P/2 + 1)`.
     public var coefficientCount: Int { padded * padded * (padded / 2 + 1) }
@@ -60,6 +57,7 @@ public struct SpectrumLayout: Sendable {
         let half = p / 2 + 1
         let count = p * p * half
 
+        columnWeight = (0..<half).map { kx in (kx == 0 || (p % 2 == 0 && kx == p / 2)) ? 1 : 2 }
         var weight = [Float](repeating: 2, count: count)
         var wrappedRadius = [Double](repeating: 0, count: count)
         var rawRadius = [Double](repeating: 0, count: count)
@@ -67,7 +65,7 @@ public struct SpectrumLayout: Sendable {
             for ky in 0..<p {
                 for kx in 0..<half {
                     let j = (kz * p + ky) * half + kx
-                    if kx == 0 || (p % 2 == 0 && kx == p / 2) { weight[j] = 1 }
+                    weight[j] = columnWeight[kx]
                     let wz = Double(kz <= p / 2 ? kz : kz - p), wy = Double(ky <= p / 2 ? ky : ky - p)
                     let wx = Double(kx)
                     wrappedRadius[j] = (wz * wz + wy * wy + wx * wx).squareRoot()
@@ -75,19 +73,18 @@ public struct SpectrumLayout: Sendable {
                 }
             }
         }
-        self.weight = weight
 
         switch rule {
         case .exact:
             let shells = Int((3.0.squareRoot() * Double(p) / 2).rounded()) + 1
             binCount = shells
-            shell = wrappedRadius.map { Int32($0.rounded()) }
-            profileShell = []; profileCount = []; node = []; nodeWeightLow = []; nodeWeightHigh = []
+            self.shells = CoefficientBins(bins: wrappedRadius.map { Int($0.rounded()) }, count: shells)
+            nodes = CoefficientBins(bins: [], count: 0)
+            profileCount = []
         case .locscale2:
             // Profile nodes s = 0 … w/2 at frequency s/w; np.interp on the wrapped magnitude.
             let nodes = p / 2 + 1
             binCount = nodes
-            shell = []
             var profileShell = [Int32](repeating: 0, count: count)
             var profileCount = [Double](repeating: 0, count: nodes + 1)
             var node = [Int32](repeating: 0, count: count)
@@ -104,11 +101,36 @@ public struct SpectrumLayout: Sendable {
                 low[j] = weight[j] * Float(1 - fraction)
                 high[j] = weight[j] * Float(fraction)
             }
-            self.profileShell = profileShell
+            shells = CoefficientBins(bins: profileShell.map(Int.init), count: nodes + 1)
+            self.nodes = CoefficientBins(bins: node.map(Int.init), count: nodes, low: low, high: high)
             self.profileCount = profileCount
-            self.node = node
-            self.nodeWeightLow = low
-            self.nodeWeightHigh = high
         }
+    }
+}
+
+/// Half-spectrum coefficients grouped by bin: `order[bounds[b] ..< bounds[b+1]]` are the
+/// coefficients of bin `b`, ascending. Summing a bin then runs through registers instead of
+/// adding into memory once per coefficient. Optional per-entry weights follow `order`.
+struct CoefficientBins: Sendable {
+    let order: [Int32]
+    let bounds: [Int32]
+    let low: [Float]
+    let high: [Float]
+
+    /// Groups coefficient `j` into `bins[j]` (`0 ..< count`); `low`/`high` are per coefficient.
+    init(bins: [Int], count: Int, low: [Float] = [], high: [Float] = []) {
+        var sizes = [Int](repeating: 0, count: count + 1)
+        for b in bins { sizes[b + 1] += 1 }
+        for b in 0..<count { sizes[b + 1] += sizes[b] }
+        bounds = sizes.map(Int32.init)
+        var next = sizes
+        var order = [Int32](repeating: 0, count: bins.count)
+        for (j, b) in bins.enumerated() {
+            order[next[b]] = Int32(j)
+            next[b] += 1
+        }
+        self.order = order
+        self.low = low.isEmpty ? [] : order.map { low[Int($0)] }
+        self.high = high.isEmpty ? [] : order.map { high[Int($0)] }
     }
 }

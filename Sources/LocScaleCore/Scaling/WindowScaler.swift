@@ -37,36 +37,41 @@ public final class WindowScaler {
 
     /// The layout's tables copied into this scaler's own memory (one copy per thread).
     private struct Tables {
-        let shell: UnsafeMutableBufferPointer<Int32>
-        let weight: UnsafeMutableBufferPointer<Float>
-        let node: UnsafeMutableBufferPointer<Int32>
+        let shellOrder: UnsafeMutableBufferPointer<Int32>
+        let shellBounds: UnsafeMutableBufferPointer<Int32>
+        let nodeOrder: UnsafeMutableBufferPointer<Int32>
+        let nodeBounds: UnsafeMutableBufferPointer<Int32>
         let nodeWeightLow: UnsafeMutableBufferPointer<Float>
         let nodeWeightHigh: UnsafeMutableBufferPointer<Float>
         let profileCount: UnsafeMutableBufferPointer<Double>
         let rowPhase: UnsafeMutableBufferPointer<Float>
+        let columnWeight: UnsafeMutableBufferPointer<Float>
 
         init(_ layout: SpectrumLayout) {
             func copy<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
                 let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(array.count, 1))
                 _ = buffer.initialize(from: array)
-                return buffer
+                return UnsafeMutableBufferPointer(rebasing: buffer[0..<array.count])
             }
-            switch layout.rule {
-            case .exact: shell = copy(layout.shell)
-            case .locscale2: shell = copy(layout.profileShell)
-            }
-            weight = copy(layout.weight)
-            node = copy(layout.node)
-            nodeWeightLow = copy(layout.nodeWeightLow)
-            nodeWeightHigh = copy(layout.nodeWeightHigh)
+            shellOrder = copy(layout.shells.order)
+            shellBounds = copy(layout.shells.bounds)
+            nodeOrder = copy(layout.nodes.order)
+            nodeBounds = copy(layout.nodes.bounds)
+            nodeWeightLow = copy(layout.nodes.low)
+            nodeWeightHigh = copy(layout.nodes.high)
             profileCount = copy(layout.profileCount)
             rowPhase = copy(layout.rowPhase)
+            columnWeight = copy(layout.columnWeight)
         }
 
         func deallocate() {
-            shell.deallocate(); weight.deallocate(); node.deallocate()
-            nodeWeightLow.deallocate(); nodeWeightHigh.deallocate(); profileCount.deallocate()
-            rowPhase.deallocate()
+            let pointers: [UnsafeMutableRawPointer?] = [
+                UnsafeMutableRawPointer(shellOrder.baseAddress), UnsafeMutableRawPointer(shellBounds.baseAddress),
+                UnsafeMutableRawPointer(nodeOrder.baseAddress), UnsafeMutableRawPointer(nodeBounds.baseAddress),
+                UnsafeMutableRawPointer(nodeWeightLow.baseAddress), UnsafeMutableRawPointer(nodeWeightHigh.baseAddress),
+                UnsafeMutableRawPointer(profileCount.baseAddress), UnsafeMutableRawPointer(rowPhase.baseAddress),
+                UnsafeMutableRawPointer(columnWeight.baseAddress)]
+            for pointer in pointers { pointer?.deallocate() }
         }
     }
 
@@ -144,7 +149,7 @@ public final class WindowScaler {
     private func copyRow(_ source: UnsafePointer<Float>, from start: Int, count: Int, width: Int,
                          outside: Float, to target: UnsafeMutablePointer<Float>) {
         if start >= 0 && start + count <= width {
-            target.update(from: source + start, count: count)
+            for k in 0..<count { target[k] = source[start + k] }
             return
         }
         for k in 0..<count {
@@ -153,58 +158,94 @@ public final class WindowScaler {
         }
     }
 
-    /// Exact rule: `out = (1/P³) Σ_s sqrt(PM(s)/PE(s)) · R(s)`.
-    private func readOutExact() -> Float {
-        let bins = layout.binCount
-        sumE.update(repeating: 0); sumM.update(repeating: 0); readOut.update(repeating: 0)
+    /// Pass A, streaming over the half-spectrum row by row: replaces each coefficient of the
+    /// experimental spectrum by (power or amplitude, read-out real part `Re(F · phase)`) and each
+    /// of the model spectrum by (power or amplitude, –). Exact rule: weighted powers; locscale2
+    /// rule: unweighted amplitudes.
+    @inline(__always)
+    private func reduceCoefficients(amplitudes: Bool) {
         let fe = spectrumE.pointer, fm = spectrumM.pointer
-        let shell = tables.shell, weight = tables.weight, phase = tables.rowPhase
+        let phase = tables.rowPhase, columnWeight = tables.columnWeight
         let p = layout.padded, half = p / 2 + 1
         for row in 0..<p * p {
             let pr = phase[2 * row], pi = phase[2 * row + 1]
-            for j in row * half ..< (row + 1) * half {
-                let s = Int(shell[j])
-                let w = weight[j]
-                let er = fe[2 * j], ei = fe[2 * j + 1]
-                let mr = fm[2 * j], mi = fm[2 * j + 1]
-                sumE[s] += Double(w * (er * er + ei * ei))
-                sumM[s] += Double(w * (mr * mr + mi * mi))
-                readOut[s] += Double(w * (er * pr - ei * pi))
+            let e = fe + 2 * row * half, m = fm + 2 * row * half
+            for kx in 0..<half {
+                let er = e[2 * kx], ei = e[2 * kx + 1]
+                let mr = m[2 * kx], mi = m[2 * kx + 1]
+                if amplitudes {
+                    e[2 * kx] = (er * er + ei * ei).squareRoot()
+                    m[2 * kx] = (mr * mr + mi * mi).squareRoot()
+                    e[2 * kx + 1] = er * pr - ei * pi
+                } else {
+                    let w = columnWeight[kx]
+                    e[2 * kx] = w * (er * er + ei * ei)
+                    m[2 * kx] = w * (mr * mr + mi * mi)
+                    e[2 * kx + 1] = w * (er * pr - ei * pi)
+                }
             }
         }
+    }
+
+    /// Pass B: per shell, the sums of the reduced values (`sumE`, `sumM`, and with
+    /// `readOutToo` the read-out parts) in double precision.
+    @inline(__always)
+    private func sumShells(readOutToo: Bool) {
+        let e = spectrumE.pointer, m = spectrumM.pointer
+        let order = tables.shellOrder, bounds = tables.shellBounds
+        for s in 0 ..< bounds.count - 1 {
+            var e0 = 0.0, e1 = 0.0, m0 = 0.0, m1 = 0.0, r0 = 0.0, r1 = 0.0
+            var t = Int(bounds[s])
+            let end = Int(bounds[s + 1])
+            while t + 1 < end {
+                let a = 2 * Int(order[t]), b = 2 * Int(order[t + 1])
+                e0 += Double(e[a]); m0 += Double(m[a]); r0 += Double(e[a + 1])
+                e1 += Double(e[b]); m1 += Double(m[b]); r1 += Double(e[b + 1])
+                t += 2
+            }
+            if t < end {
+                let a = 2 * Int(order[t])
+                e0 += Double(e[a]); m0 += Double(m[a]); r0 += Double(e[a + 1])
+            }
+            sumE[s] = e0 + e1
+            sumM[s] = m0 + m1
+            if readOutToo { readOut[s] = r0 + r1 }
+        }
+    }
+
+    /// Exact rule: `out = (1/P³) Σ_s sqrt(PM(s)/PE(s)) · R(s)`.
+    private func readOutExact() -> Float {
+        reduceCoefficients(amplitudes: false)
+        sumShells(readOutToo: true)
         var value = 0.0
-        for s in 0..<bins where sumE[s] > 0 {
+        for s in 0..<layout.binCount where sumE[s] > 0 {
             value += (sumM[s] / sumE[s]).squareRoot() * readOut[s]
         }
-        let size = Double(p)
+        let size = Double(layout.padded)
         return Float(value / (size * size * size))
     }
 
     /// locscale2 rule: mean-amplitude profiles on floor shells of raw indices, gains `pM/pE`
     /// interpolated per coefficient (folded into the per-node read-out sums).
     private func readOutLocScale2() -> Float {
-        let nodes = layout.binCount
-        sumE.update(repeating: 0); sumM.update(repeating: 0); readOut.update(repeating: 0)
-        let fe = spectrumE.pointer, fm = spectrumM.pointer
-        let shell = tables.shell, node = tables.node
-        let low = tables.nodeWeightLow, high = tables.nodeWeightHigh, phase = tables.rowPhase
-        let p = layout.padded, half = p / 2 + 1
-        for row in 0..<p * p {
-            let pr = phase[2 * row], pi = phase[2 * row + 1]
-            for j in row * half ..< (row + 1) * half {
-                let s = Int(shell[j])
-                let er = fe[2 * j], ei = fe[2 * j + 1]
-                let mr = fm[2 * j], mi = fm[2 * j + 1]
-                sumE[s] += Double((er * er + ei * ei).squareRoot())
-                sumM[s] += Double((mr * mr + mi * mi).squareRoot())
-                let real = er * pr - ei * pi
-                let n = Int(node[j])
-                readOut[n] += Double(low[j] * real)
-                readOut[n + 1] += Double(high[j] * real)
+        reduceCoefficients(amplitudes: true)
+        sumShells(readOutToo: false)
+        let e = spectrumE.pointer
+        let order = tables.nodeOrder, bounds = tables.nodeBounds
+        let low = tables.nodeWeightLow, high = tables.nodeWeightHigh
+        readOut.update(repeating: 0)
+        for n in 0 ..< bounds.count - 1 {
+            var lower = 0.0, upper = 0.0
+            for t in Int(bounds[n]) ..< Int(bounds[n + 1]) {
+                let real = Double(e[2 * Int(order[t]) + 1])
+                lower += Double(low[t]) * real
+                upper += Double(high[t]) * real
             }
+            readOut[n] += lower
+            readOut[n + 1] += upper
         }
         var value = 0.0
-        for s in 0..<nodes {
+        for s in 0..<layout.binCount {
             // Mean amplitudes; the count cancels in the ratio but not in 0/0 → 0.
             let e = sumE[s] / tables.profileCount[s], m = sumM[s] / tables.profileCount[s]
             let gain = m / e
