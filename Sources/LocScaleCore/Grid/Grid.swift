@@ -76,6 +76,12 @@ public struct Grid: Equatable, Sendable {
                    Double(start.z) * voxelSize.z)
     }
 
+    /// Steps in the (z, y, x) array of one column, row and section of the file's axis order.
+    public var fileOrderStrides: (column: Int, row: Int, section: Int) {
+        let axisStride = [1, shape.x, shape.x * shape.y]
+        return (axisStride[axisOrder[0] - 1], axisStride[axisOrder[1] - 1], axisStride[axisOrder[2] - 1])
+    }
+
     /// Linear index of voxel (x, y, z) in the (z, y, x) array.
     @inline(__always)
     public func index(x: Int, y: Int, z: Int) -> Int { (z * shape.y + y) * shape.x + x }

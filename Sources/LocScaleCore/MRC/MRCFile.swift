@@ -35,12 +35,7 @@ public enum MRCFile {
             throw MRCError.truncated(path: path, expectedBytes: expected, availableBytes: available)
         }
 
-        // Strides in the (z, y, x) array of one step along the file's columns, rows, sections.
-        let axisStride = [1, grid.shape.x, grid.shape.x * grid.shape.y]
-        let order = header.axisOrder
-        let columnStride = axisStride[order[0] - 1]
-        let rowStride = axisStride[order[1] - 1]
-        let sectionStride = axisStride[order[2] - 1]
+        let (columnStride, rowStride, sectionStride) = grid.fileOrderStrides
 
         var values = [Float](repeating: 0, count: grid.voxelCount)
         let converter = VoxelDecoder(mode: mode, littleEndian: header.littleEndian)
@@ -71,12 +66,7 @@ public enum MRCFile {
         let header = MRCHeader(writing: volume.grid, statistics: volume.statistics, labels: labels)
         try AtomicFile.write(to: path) { sink in
             try sink.write(header.bytes)
-            let grid = volume.grid
-            let order = grid.axisOrder
-            let axisStride = [1, grid.shape.x, grid.shape.x * grid.shape.y]
-            let columnStride = axisStride[order[0] - 1]
-            let rowStride = axisStride[order[1] - 1]
-            let sectionStride = axisStride[order[2] - 1]
+            let (columnStride, rowStride, sectionStride) = volume.grid.fileOrderStrides
             let (columns, rows, sections) = (Int(header.columns), Int(header.rows), Int(header.sections))
             var section = [Float](repeating: 0, count: columns * rows)
             try volume.values.withUnsafeBufferPointer { source in
