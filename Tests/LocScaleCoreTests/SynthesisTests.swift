@@ -10,7 +10,7 @@ struct SynthesisTests {
     /// returns the inverse-FFT value at the centre voxel's place in the padded box.
     private func inverseFFTValue(layout: SpectrumLayout, cubeE: [Float], cubeM: [Float]) -> Float {
         let p = layout.padded, half = p / 2 + 1
-        let forward = RealToComplexPlan3D(nz: p, ny: p, nx: p, estimate: true)
+        let forward = RealToComplexPlan3D(nz: p, ny: p, nx: p, planning: .estimate)
         let inverse = ComplexToRealPlan3D(nz: p, ny: p, nx: p)
         let inE = AlignedBuffer<Float>(count: p * p * p), inM = AlignedBuffer<Float>(count: p * p * p)
         let fE = AlignedBuffer<Float>(count: 2 * layout.coefficientCount)
@@ -89,8 +89,7 @@ struct SynthesisTests {
                 // Interior voxels and voxels whose cube leaves the box.
                 for (x, y, z) in [(5, 5, 4), (0, 0, 0), (shape.x - 1, 3, shape.z - 1), (2, shape.y - 2, 1)] {
                     let onePass = scaler.scale(x: x, y: y, z: z, from: source)
-                    let cubeE = scaler.paddedCube(of: e, outside: 0.25, x: x, y: y, z: z, shape: shape)
-                    let cubeM = scaler.paddedCube(of: m, outside: -0.5, x: x, y: y, z: z, shape: shape)
+                    let (cubeE, cubeM) = scaler.paddedCubes(x: x, y: y, z: z, from: source)
                     let explicit = inverseFFTValue(layout: layout, cubeE: cubeE, cubeM: cubeM)
                     let scale = cubeE.map { abs($0) }.max()!
                     #expect(abs(onePass - explicit) <= 2e-6 * scale, "voxel (\(x), \(y), \(z)): \(onePass) vs \(explicit)")

@@ -50,13 +50,12 @@ public final class RealToComplexPlan3D: @unchecked Sendable {
 
     private let plan: fftwf_plan
 
-    /// Plans with `FFTW_MEASURE` (0.1–0.6 s for windows of 24–64 voxels) unless `estimate`.
-    /// The input array is preserved by `execute`.
-    public init(nz: Int, ny: Int, nx: Int, estimate: Bool = false) {
+    /// Plans with the given effort. The input array is preserved by `execute`.
+    public init(nz: Int, ny: Int, nx: Int, planning: FFTPlanning = .patient) {
         self.nz = nz; self.ny = ny; self.nx = nx
         let input = AlignedBuffer<Float>(count: nz * ny * nx)
         let output = AlignedBuffer<Float>(count: 2 * nz * ny * (nx / 2 + 1))
-        let flags = estimate ? localscale_fftw_estimate() : localscale_fftw_measure()
+        let flags = planning.flags
         plan = FFTW.plannerLock.withLock {
             output.pointer.withMemoryRebound(to: fftwf_complex.self, capacity: nz * ny * (nx / 2 + 1)) {
                 fftwf_plan_dft_r2c_3d(Int32(nz), Int32(ny), Int32(nx), input.pointer, $0, flags)!

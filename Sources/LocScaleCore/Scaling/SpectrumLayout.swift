@@ -23,13 +23,14 @@ public struct SpectrumLayout: Sendable {
 
     /// Hermitian weight of column `kx`: 2 for `0 < kx < P/2`, else 1.
     let columnWeight: [Float]
-    /// Coefficients grouped by shell: exact rule `round(|k|)` of wrapped `k` (powers and
-    /// read-out); locscale2 rule `floor(|raw index|)` (mean amplitudes; bin `binCount` is
-    /// discarded).
-    let shells: CoefficientBins
-    /// locscale2 rule: coefficients grouped by their lower interpolation node, with the read-out
-    /// weights (Hermitian weight times interpolation weight) of that node and the next.
-    let nodes: CoefficientBins
+    /// Shell of each half-spectrum coefficient: exact rule `round(|k|)` of wrapped `k` (powers
+    /// and read-out); locscale2 rule `floor(|raw index|)` (mean amplitudes; `binCount` = dropped).
+    let shell: [UInt16]
+    /// locscale2 rule: the lower of the two interpolation nodes of each coefficient, and the
+    /// read-out weights (Hermitian weight times interpolation weight) of that node and the next.
+    let node: [UInt16]
+    let nodeWeightLow: [Float]
+    let nodeWeightHigh: [Float]
     /// locscale2 rule: coefficients per profile shell.
     let profileCount: [Double]
 
@@ -78,9 +79,8 @@ public struct SpectrumLayout: Sendable {
         case .exact:
             let shells = Int((3.0.squareRoot() * Double(p) / 2).rounded()) + 1
             binCount = shells
-            self.shells = CoefficientBins(bins: wrappedRadius.map { Int($0.rounded()) }, count: shells)
-            nodes = CoefficientBins(bins: [], count: 0)
-            profileCount = []
+            shell = wrappedRadius.map { UInt16($0.rounded()) }
+            node = []; nodeWeightLow = []; nodeWeightHigh = []; profileCount = []
         case .locscale2:
             // Profile nodes s = 0 … w/2 at frequency s/w; np.interp on the wrapped magnitude.
             let nodes = p / 2 + 1
@@ -101,36 +101,11 @@ public struct SpectrumLayout: Sendable {
                 low[j] = weight[j] * Float(1 - fraction)
                 high[j] = weight[j] * Float(fraction)
             }
-            shells = CoefficientBins(bins: profileShell.map(Int.init), count: nodes + 1)
-            self.nodes = CoefficientBins(bins: node.map(Int.init), count: nodes, low: low, high: high)
+            shell = profileShell.map { UInt16($0) }
+            self.node = node.map { UInt16($0) }
+            nodeWeightLow = low
+            nodeWeightHigh = high
             self.profileCount = profileCount
         }
-    }
-}
-
-/// Half-spectrum coefficients grouped by bin: `order[bounds[b] ..< bounds[b+1]]` are the
-/// coefficients of bin `b`, ascending. Summing a bin then runs through registers instead of
-/// adding into memory once per coefficient. Optional per-entry weights follow `order`.
-struct CoefficientBins: Sendable {
-    let order: [Int32]
-    let bounds: [Int32]
-    let low: [Float]
-    let high: [Float]
-
-    /// Groups coefficient `j` into `bins[j]` (`0 ..< count`); `low`/`high` are per coefficient.
-    init(bins: [Int], count: Int, low: [Float] = [], high: [Float] = []) {
-        var sizes = [Int](repeating: 0, count: count + 1)
-        for b in bins { sizes[b + 1] += 1 }
-        for b in 0..<count { sizes[b + 1] += sizes[b] }
-        bounds = sizes.map(Int32.init)
-        var next = sizes
-        var order = [Int32](repeating: 0, count: bins.count)
-        for (j, b) in bins.enumerated() {
-            order[next[b]] = Int32(j)
-            next[b] += 1
-        }
-        self.order = order
-        self.low = low.isEmpty ? [] : order.map { low[Int($0)] }
-        self.high = high.isEmpty ? [] : order.map { high[Int($0)] }
     }
 }

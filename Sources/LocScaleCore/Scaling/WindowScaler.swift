@@ -17,30 +17,37 @@ public struct WindowSource: @unchecked Sendable {
     }
 }
 
-/// Scales one voxel at a time (paper eq. 4–5, DESIGN §1.2): two forward r2c FFTs of the padded
-/// cubes and one fused pass over the half-spectrum that sums, per shell, the experimental and
-/// model powers and the real parts that the central voxel's read-out needs. No inverse FFT.
+/// Scales one voxel at a time (paper eq. 4–5, DESIGN §1.2): one forward complex FFT of the two
+/// padded cubes (experimental as real part, model as imaginary part), then one pass over the
+/// half-spectrum that separates the two spectra and reduces each coefficient, and one pass per
+/// shell that sums the experimental and model powers and the real parts that the central voxel's
+/// read-out needs. No inverse FFT.
 ///
-/// One scaler per thread: it owns its cube and spectrum buffers and reuses them for every voxel,
+/// One scaler per thread: it owns its box and spectrum buffers and reuses them for every voxel,
 /// so `scale(x:y:z:from:)` allocates nothing. The FFT plans are shared.
 public final class WindowScaler {
     public let layout: SpectrumLayout
     private let fft: CubeFFT
     private let workspace: CubeFFT.Workspace
-    private let cubeE: AlignedBuffer<Float>, cubeM: AlignedBuffer<Float>
-    private let spectrumE: AlignedBuffer<Float>, spectrumM: AlignedBuffer<Float>
+    /// The padded box: experimental cube in the real parts, model cube in the imaginary parts.
+    private let box: AlignedBuffer<Float>
+    /// Its full complex spectrum.
+    private let spectrum: AlignedBuffer<Float>
     private let tables: Tables
-    /// Per-bin sums: experimental power (or amplitude), model power (or amplitude), read-out.
+    /// Per-bin sums, `lanes` copies so that neighbouring coefficients (often in the same shell)
+    /// add into different memory and do not wait for each other: (experimental power or
+    /// amplitude, model power or amplitude, read-out) per bin, then the copies are added up.
+    private let sums: UnsafeMutableBufferPointer<Double>
+    private let lanes = 4
+    /// Per-bin totals after `sums` is folded: experimental, model, read-out.
     private let sumE: UnsafeMutableBufferPointer<Double>
     private let sumM: UnsafeMutableBufferPointer<Double>
     private let readOut: UnsafeMutableBufferPointer<Double>
 
     /// The layout's tables copied into this scaler's own memory (one copy per thread).
     private struct Tables {
-        let shellOrder: UnsafeMutableBufferPointer<Int32>
-        let shellBounds: UnsafeMutableBufferPointer<Int32>
-        let nodeOrder: UnsafeMutableBufferPointer<Int32>
-        let nodeBounds: UnsafeMutableBufferPointer<Int32>
+        let shell: UnsafeMutableBufferPointer<UInt16>
+        let node: UnsafeMutableBufferPointer<UInt16>
         let nodeWeightLow: UnsafeMutableBufferPointer<Float>
         let nodeWeightHigh: UnsafeMutableBufferPointer<Float>
         let profileCount: UnsafeMutableBufferPointer<Double>
@@ -53,12 +60,10 @@ public final class WindowScaler {
                 _ = buffer.initialize(from: array)
                 return UnsafeMutableBufferPointer(rebasing: buffer[0..<array.count])
             }
-            shellOrder = copy(layout.shells.order)
-            shellBounds = copy(layout.shells.bounds)
-            nodeOrder = copy(layout.nodes.order)
-            nodeBounds = copy(layout.nodes.bounds)
-            nodeWeightLow = copy(layout.nodes.low)
-            nodeWeightHigh = copy(layout.nodes.high)
+            shell = copy(layout.shell)
+            node = copy(layout.node)
+            nodeWeightLow = copy(layout.nodeWeightLow)
+            nodeWeightHigh = copy(layout.nodeWeightHigh)
             profileCount = copy(layout.profileCount)
             rowPhase = copy(layout.rowPhase)
             columnWeight = copy(layout.columnWeight)
@@ -66,8 +71,7 @@ public final class WindowScaler {
 
         func deallocate() {
             let pointers: [UnsafeMutableRawPointer?] = [
-                UnsafeMutableRawPointer(shellOrder.baseAddress), UnsafeMutableRawPointer(shellBounds.baseAddress),
-                UnsafeMutableRawPointer(nodeOrder.baseAddress), UnsafeMutableRawPointer(nodeBounds.baseAddress),
+                UnsafeMutableRawPointer(shell.baseAddress), UnsafeMutableRawPointer(node.baseAddress),
                 UnsafeMutableRawPointer(nodeWeightLow.baseAddress), UnsafeMutableRawPointer(nodeWeightHigh.baseAddress),
                 UnsafeMutableRawPointer(profileCount.baseAddress), UnsafeMutableRawPointer(rowPhase.baseAddress),
                 UnsafeMutableRawPointer(columnWeight.baseAddress)]
@@ -82,13 +86,11 @@ public final class WindowScaler {
         self.layout = layout
         self.fft = fft
         workspace = fft.makeWorkspace()
-        let p = layout.padded
-        cubeE = AlignedBuffer(count: p * p * p)
-        cubeM = AlignedBuffer(count: p * p * p)
-        spectrumE = AlignedBuffer(count: 2 * layout.coefficientCount)
-        spectrumM = AlignedBuffer(count: 2 * layout.coefficientCount)
+        box = AlignedBuffer(count: fft.floatCount)
+        spectrum = AlignedBuffer(count: fft.floatCount)
         tables = Tables(layout)
         let bins = layout.binCount + 1
+        sums = .allocate(capacity: 3 * lanes * bins)
         sumE = .allocate(capacity: bins)
         sumM = .allocate(capacity: bins)
         readOut = .allocate(capacity: bins)
@@ -96,127 +98,136 @@ public final class WindowScaler {
 
     deinit {
         tables.deallocate()
-        sumE.deallocate(); sumM.deallocate(); readOut.deallocate()
+        sums.deallocate(); sumE.deallocate(); sumM.deallocate(); readOut.deallocate()
     }
 
     /// The scaled value of voxel (x, y, z) of `source`.
     public func scale(x: Int, y: Int, z: Int, from source: WindowSource) -> Float {
-        loadCube(source.experimental, outside: source.experimentalOutside, into: cubeE,
-                 x: x, y: y, z: z, shape: source.shape)
-        loadCube(source.model, outside: source.modelOutside, into: cubeM,
-                 x: x, y: y, z: z, shape: source.shape)
-        fft.execute(cubeE, spectrumE, using: workspace)
-        fft.execute(cubeM, spectrumM, using: workspace)
+        loadCubes(x: x, y: y, z: z, from: source)
+        fft.execute(box, spectrum, using: workspace)
         switch layout.rule {
         case .exact: return readOutExact()
         case .locscale2: return readOutLocScale2()
         }
     }
 
-    /// The padded cube of `map` around (x, y, z), as the FFT sees it (for tests).
-    public func paddedCube(of map: UnsafeBufferPointer<Float>, outside: Float,
-                           x: Int, y: Int, z: Int, shape: XYZ<Int>) -> [Float] {
-        loadCube(map, outside: outside, into: cubeE, x: x, y: y, z: z, shape: shape)
-        return Array(cubeE.buffer)
+    /// The padded real cubes of both maps around (x, y, z), as the FFT sees them (for tests).
+    public func paddedCubes(x: Int, y: Int, z: Int, from source: WindowSource) -> (experimental: [Float], model: [Float]) {
+        loadCubes(x: x, y: y, z: z, from: source)
+        let n = fft.floatCount / 2
+        return ((0..<n).map { box.pointer[2 * $0] }, (0..<n).map { box.pointer[2 * $0 + 1] })
     }
 
-    /// Writes the w³ cube around (x, y, z) into the padded box as `layout.centreInPaddedBox`
-    /// says; cube voxels outside the map get `outside`. The rest of the padded box stays zero.
-    private func loadCube(_ map: UnsafeBufferPointer<Float>, outside: Float, into cube: AlignedBuffer<Float>,
-                          x: Int, y: Int, z: Int, shape: XYZ<Int>) {
+    /// Writes the w³ cubes around (x, y, z) into the box as `layout.centreInPaddedBox` says —
+    /// experimental values in the real parts, model values in the imaginary parts; cube voxels
+    /// outside the map get the map's `outside` value. The filled rows are written whole (zeros
+    /// beyond the cube), because the FFT transforms them in place.
+    private func loadCubes(x: Int, y: Int, z: Int, from source: WindowSource) {
         let w = layout.window, c = layout.centre, p = layout.padded
-        let box = cube.pointer
+        let shape = source.shape
+        let outsideE = source.experimentalOutside, outsideM = source.modelOutside
         for i in 0..<w {
             let sz = z - c + i
-            let plane = i * p * p
             for j in 0..<w {
                 let sy = y - c + j
-                let row = box + plane + j * p
+                let row = box.pointer + 2 * ((i * p + j) * p)
+                // Cube x indices [0, c) land at [p − c, p); [c, w) at [0, w − c); zeros between.
+                for k in w - c ..< p - c { row[2 * k] = 0; row[2 * k + 1] = 0 }
                 if sz < 0 || sz >= shape.z || sy < 0 || sy >= shape.y {
-                    (row + (p - c)).update(repeating: outside, count: c)
-                    row.update(repeating: outside, count: w - c)
+                    for k in 0 ..< w - c { row[2 * k] = outsideE; row[2 * k + 1] = outsideM }
+                    for k in p - c ..< p { row[2 * k] = outsideE; row[2 * k + 1] = outsideM }
                     continue
                 }
-                let source = map.baseAddress! + (sz * shape.y + sy) * shape.x
-                // Cube x indices [0, c) land at [p − c, p); [c, w) land at [0, w − c).
-                copyRow(source, from: x - c, count: c, width: shape.x, outside: outside, to: row + (p - c))
-                copyRow(source, from: x, count: w - c, width: shape.x, outside: outside, to: row)
+                let offset = (sz * shape.y + sy) * shape.x
+                let e = source.experimental.baseAddress! + offset, m = source.model.baseAddress! + offset
+                copyRow(e, m, from: x - c, count: c, width: shape.x, outside: (outsideE, outsideM), to: row + 2 * (p - c))
+                copyRow(e, m, from: x, count: w - c, width: shape.x, outside: (outsideE, outsideM), to: row)
             }
         }
     }
 
+    /// Interleaves `count` values of two map rows from x = `start` into `target`.
     @inline(__always)
-    private func copyRow(_ source: UnsafePointer<Float>, from start: Int, count: Int, width: Int,
-                         outside: Float, to target: UnsafeMutablePointer<Float>) {
+    private func copyRow(_ e: UnsafePointer<Float>, _ m: UnsafePointer<Float>, from start: Int, count: Int,
+                         width: Int, outside: (Float, Float), to target: UnsafeMutablePointer<Float>) {
         if start >= 0 && start + count <= width {
-            for k in 0..<count { target[k] = source[start + k] }
+            for k in 0..<count {
+                target[2 * k] = e[start + k]
+                target[2 * k + 1] = m[start + k]
+            }
             return
         }
         for k in 0..<count {
             let sx = start + k
-            target[k] = (sx >= 0 && sx < width) ? source[sx] : outside
+            let inside = sx >= 0 && sx < width
+            target[2 * k] = inside ? e[sx] : outside.0
+            target[2 * k + 1] = inside ? m[sx] : outside.1
         }
     }
 
-    /// Pass A, streaming over the half-spectrum row by row: replaces each coefficient of the
-    /// experimental spectrum by (power or amplitude, read-out real part `Re(F · phase)`) and each
-    /// of the model spectrum by (power or amplitude, –). Exact rule: weighted powers; locscale2
-    /// rule: unweighted amplitudes.
+    /// One pass, row by row over the half-spectrum: separates the experimental and model
+    /// spectra from the paired transform `Z` (`FE(k) = (Z(k) + conj Z(−k)) / 2`,
+    /// `FM(k) = (Z(k) − conj Z(−k)) / 2i`) and adds, per shell, the experimental and model power
+    /// (exact rule, Hermitian-weighted) or amplitude (locscale2 rule, unweighted) and the
+    /// read-out part `weight · Re(FE · phase)` — by interpolation node for locscale2 — into
+    /// `sumE`, `sumM`, `readOut`.
     @inline(__always)
-    private func reduceCoefficients(amplitudes: Bool) {
-        let fe = spectrumE.pointer, fm = spectrumM.pointer
+    private func sumShells(amplitudes: Bool) {
+        let z = spectrum.pointer
+        let shell = tables.shell, node = tables.node
+        let low = tables.nodeWeightLow, high = tables.nodeWeightHigh
         let phase = tables.rowPhase, columnWeight = tables.columnWeight
         let p = layout.padded, half = p / 2 + 1
-        for row in 0..<p * p {
-            let pr = phase[2 * row], pi = phase[2 * row + 1]
-            let e = fe + 2 * row * half, m = fm + 2 * row * half
-            for kx in 0..<half {
-                let er = e[2 * kx], ei = e[2 * kx + 1]
-                let mr = m[2 * kx], mi = m[2 * kx + 1]
-                if amplitudes {
-                    e[2 * kx] = (er * er + ei * ei).squareRoot()
-                    m[2 * kx] = (mr * mr + mi * mi).squareRoot()
-                    e[2 * kx + 1] = er * pr - ei * pi
-                } else {
-                    let w = columnWeight[kx]
-                    e[2 * kx] = w * (er * er + ei * ei)
-                    m[2 * kx] = w * (mr * mr + mi * mi)
-                    e[2 * kx + 1] = w * (er * pr - ei * pi)
+        let bins = layout.binCount + 1
+        sums.update(repeating: 0)
+        for kz in 0..<p {
+            for ky in 0..<p {
+                let row = kz * p + ky
+                let pr = phase[2 * row], pi = phase[2 * row + 1]
+                let forward = z + 2 * row * p
+                let mirror = z + 2 * (((p - kz) % p * p + (p - ky) % p) * p)
+                let first = row * half
+                for kx in 0..<half {
+                    let mx = kx == 0 ? 0 : p - kx
+                    let zr = forward[2 * kx], zi = forward[2 * kx + 1]
+                    let wr = mirror[2 * mx], wi = mirror[2 * mx + 1]
+                    let er = 0.5 * (zr + wr), ei = 0.5 * (zi - wi)
+                    let mr = 0.5 * (zi + wi), mi = 0.5 * (wr - zr)
+                    let lane = sums.baseAddress! + 3 * bins * (kx & 3)
+                    let j = first + kx
+                    let s = 3 * Int(shell[j])
+                    if amplitudes {
+                        lane[s] += Double((er * er + ei * ei).squareRoot())
+                        lane[s + 1] += Double((mr * mr + mi * mi).squareRoot())
+                        let real = er * pr - ei * pi
+                        let n = 3 * Int(node[j])
+                        lane[n + 2] += Double(low[j] * real)
+                        lane[n + 5] += Double(high[j] * real)
+                    } else {
+                        let w = columnWeight[kx]
+                        lane[s] += Double(w * (er * er + ei * ei))
+                        lane[s + 1] += Double(w * (mr * mr + mi * mi))
+                        lane[s + 2] += Double(w * (er * pr - ei * pi))
+                    }
                 }
             }
         }
-    }
-
-    /// Pass B: per shell, the sums of the reduced values (`sumE`, `sumM`, and with
-    /// `readOutToo` the read-out parts) in double precision.
-    @inline(__always)
-    private func sumShells(readOutToo: Bool) {
-        let e = spectrumE.pointer, m = spectrumM.pointer
-        let order = tables.shellOrder, bounds = tables.shellBounds
-        for s in 0 ..< bounds.count - 1 {
-            var e0 = 0.0, e1 = 0.0, m0 = 0.0, m1 = 0.0, r0 = 0.0, r1 = 0.0
-            var t = Int(bounds[s])
-            let end = Int(bounds[s + 1])
-            while t + 1 < end {
-                let a = 2 * Int(order[t]), b = 2 * Int(order[t + 1])
-                e0 += Double(e[a]); m0 += Double(m[a]); r0 += Double(e[a + 1])
-                e1 += Double(e[b]); m1 += Double(m[b]); r1 += Double(e[b + 1])
-                t += 2
+        for b in 0..<bins {
+            var e = 0.0, m = 0.0, r = 0.0
+            for l in 0..<lanes {
+                e += sums[3 * (bins * l + b)]
+                m += sums[3 * (bins * l + b) + 1]
+                r += sums[3 * (bins * l + b) + 2]
             }
-            if t < end {
-                let a = 2 * Int(order[t])
-                e0 += Double(e[a]); m0 += Double(m[a]); r0 += Double(e[a + 1])
-            }
-            sumE[s] = e0 + e1
-            sumM[s] = m0 + m1
-            if readOutToo { readOut[s] = r0 + r1 }
+            sumE[b] = e
+            sumM[b] = m
+            readOut[b] = r
         }
     }
 
     /// Exact rule: `out = (1/P³) Σ_s sqrt(PM(s)/PE(s)) · R(s)`.
     private func readOutExact() -> Float {
-        reduceCoefficients(amplitudes: false)
-        sumShells(readOutToo: true)
+        sumShells(amplitudes: false)
         var value = 0.0
         for s in 0..<layout.binCount where sumE[s] > 0 {
             value += (sumM[s] / sumE[s]).squareRoot() * readOut[s]
@@ -228,22 +239,7 @@ public final class WindowScaler {
     /// locscale2 rule: mean-amplitude profiles on floor shells of raw indices, gains `pM/pE`
     /// interpolated per coefficient (folded into the per-node read-out sums).
     private func readOutLocScale2() -> Float {
-        reduceCoefficients(amplitudes: true)
-        sumShells(readOutToo: false)
-        let e = spectrumE.pointer
-        let order = tables.nodeOrder, bounds = tables.nodeBounds
-        let low = tables.nodeWeightLow, high = tables.nodeWeightHigh
-        readOut.update(repeating: 0)
-        for n in 0 ..< bounds.count - 1 {
-            var lower = 0.0, upper = 0.0
-            for t in Int(bounds[n]) ..< Int(bounds[n + 1]) {
-                let real = Double(e[2 * Int(order[t]) + 1])
-                lower += Double(low[t]) * real
-                upper += Double(high[t]) * real
-            }
-            readOut[n] += lower
-            readOut[n + 1] += upper
-        }
+        sumShells(amplitudes: true)
         var value = 0.0
         for s in 0..<layout.binCount {
             // Mean amplitudes; the count cancels in the ratio but not in 0/0 → 0.
