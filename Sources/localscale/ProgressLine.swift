@@ -2,7 +2,7 @@ import Foundation
 import LocScaleCore
 
 /// A progress line on stderr — percent, voxels/s, ETA — redrawn in place on a terminal, or
-/// printed every 10 s otherwise.
+/// printed every 10 s otherwise; a last line at 100 %.
 final class ProgressLine: @unchecked Sendable {
     private let progress: ScalingProgress
     private let terminal = isatty(STDERR_FILENO) == 1
@@ -26,7 +26,7 @@ final class ProgressLine: @unchecked Sendable {
     func finish() {
         stop.signal()
         stopped.wait()
-        if terminal { write(line(), final: true) }
+        write(line(), final: true)
     }
 
     private func line() -> String {

@@ -9,6 +9,8 @@ enum CompatMode: String, ExpressibleByArgument, CaseIterable {
     case locscale2
 }
 
+extension FFTPlanning: ExpressibleByArgument {}
+
 /// `localscale scale`: scale the local amplitudes of an experimental map to a model map.
 struct ScaleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,6 +46,16 @@ struct ScaleCommand: ParsableCommand {
 
     @Option(name: .customLong("out"), help: ArgumentHelp("Output map (MRC, mode 2, the input's geometry).", valueName: "out.mrc"))
     var outputPath: String
+
+    @Option(name: .customLong("fft-planning"), help: "How hard FFTW searches for fast plans (made once per run).")
+    var planning: FFTPlanning = .patient
+
+    @Option(name: .customLong("fftw-wisdom"), help: ArgumentHelp("""
+        FFTW wisdom file: plans are read from it and new ones saved to it, so that runs sharing it \
+        give bitwise identical maps ('none': plan afresh each run). Default: $LOCALSCALE_FFTW_WISDOM, \
+        else ~/.cache/localscale/fftw-wisdom-HOST.
+        """, valueName: "path"))
+    var wisdomPath: String?
 
     @Flag(help: "Print a progress line on stderr even when it is not a terminal.")
     var progress = false
@@ -90,19 +102,36 @@ struct ScaleCommand: ParsableCommand {
         let layout = SpectrumLayout(window: w, rule: rule)
         logger.info("scaling \(voxels.count) voxels: window \(w) voxels (\(formatDecimal(Double(w) * grid.meanVoxelSize, digits: 1)) Å), FFT box \(layout.padded)³, \(rule == .locscale2 ? "locscale2 rules" : "pad factor \(formatDecimal(padFactor))"), \(threads) thread(s)")
 
+        let wisdom = wisdomFile()
+        let hadWisdom = wisdom.map { FFTW.importWisdom(from: $0) } ?? false
         let counter = ScalingProgress(total: voxels.count)
         let showProgress = progress || isatty(STDERR_FILENO) == 1
         let reporter = showProgress && !quiet ? ProgressLine(progress: counter) : nil
         reporter?.start()
         let computeStart = clock.now
-        let result = LocalScaling.run(inputs, voxels: voxels, layout: layout, threads: threads, progress: counter)
+        let result = LocalScaling.run(inputs, voxels: voxels, layout: layout, threads: threads,
+                                      planning: planning, progress: counter)
         let computeSeconds = (clock.now - computeStart).seconds
         reporter?.finish()
+        if let wisdom {
+            do { try FFTW.exportWisdom(to: wisdom) } catch { logger.warning("\(error)") }
+            logger.info("FFTW plans (\(planning.rawValue)) \(hadWisdom ? "from" : "saved to") \(wisdom)")
+        }
 
         try MRCFile.write(result, to: outputPath, labels: provenanceLabels())
         let total = (clock.now - started).seconds
         let rate = Double(voxels.count) / max(computeSeconds, 1e-9)
         logger.info("scaled \(voxels.count) voxels in \(formatDecimal(computeSeconds, digits: 2)) s (\(Int(rate)) voxels/s, \(formatDecimal(computeSeconds * Double(threads) / Double(max(voxels.count, 1)) * 1e6, digits: 1)) core-µs/voxel); total \(formatDecimal(total, digits: 2)) s; wrote \(outputPath)")
+    }
+
+    /// The wisdom file to use, or nil for none.
+    private func wisdomFile() -> String? {
+        if let wisdomPath { return wisdomPath == "none" ? nil : wisdomPath }
+        if let path = ProcessInfo.processInfo.environment["LOCALSCALE_FFTW_WISDOM"], !path.isEmpty {
+            return path == "none" ? nil : path
+        }
+        let home = FileManager.default.homeDirectoryForCurrentUser.path
+        return "\(home)/.cache/localscale/fftw-wisdom-\(ProcessInfo.processInfo.hostName)"
     }
 
     private func read(_ path: String) throws -> NamedVolume {

@@ -27,6 +27,10 @@ struct CLITests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
+        // Keep the user's FFTW wisdom cache out of the tests.
+        var environment = ProcessInfo.processInfo.environment
+        environment["LOCALSCALE_FFTW_WISDOM"] = "none"
+        process.environment = environment
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -75,11 +79,14 @@ struct CLITests {
         #expect((difference / reference).squareRoot() < 1e-4)
     }
 
-    @Test("--threads 1 and --threads 2 give bitwise identical maps")
-    func threadsAreBitwiseIdentical() throws {
+    @Test("--threads 1 and --threads 2 give bitwise identical maps (runs sharing FFTW wisdom)",
+          arguments: ["1", "2", "locscale2"])
+    func threadsAreBitwiseIdentical(padFactor: String) throws {
         let scratch = Scratch()
+        let rule = padFactor == "locscale2" ? ["--compat", "locscale2"] : ["--pad-factor", padFactor]
         for threads in ["1", "2"] {
-            let result = try Self.scale(["--window", "8", "--threads", threads], out: scratch.file("t\(threads).mrc"))
+            let result = try Self.scale(["--window", "8", "--threads", threads, "--fftw-wisdom", scratch.file("wisdom")] + rule,
+                                        out: scratch.file("t\(threads).mrc"))
             #expect(result.status == 0, "\(result.stderr)")
         }
         let one = try Self.dataBytes(scratch.file("t1.mrc")), two = try Self.dataBytes(scratch.file("t2.mrc"))
@@ -103,6 +110,18 @@ struct CLITests {
         let a = try MRCFile.read(path: scratch.file("out_zxy.mrc")), b = try MRCFile.read(path: scratch.file("out.mrc"))
         #expect(a.header.axisOrder == [3, 1, 2])
         #expect(a.volume.values == b.volume.values)
+    }
+
+    @Test("--progress prints a progress line on stderr when it is not a terminal")
+    func progress() throws {
+        let scratch = Scratch()
+        let result = try Self.run(["scale", "--em", "em.mrc", "--model-map", "model.mrc", "--mask", "mask.mrc",
+                                   "--window", "8", "--progress", "--out", scratch.file("out.mrc")])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("scaling: 100 % (2474/2474 voxels), "))
+        #expect(result.stderr.contains(" voxels/s, ETA 0:00:00\n"))
+        let quiet = try Self.scale(["--window", "8"], out: scratch.file("quiet.mrc"))
+        #expect(quiet.stderr.isEmpty)
     }
 
     @Test("info prints the geometry")

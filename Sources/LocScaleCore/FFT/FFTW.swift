@@ -12,6 +12,31 @@ public enum FFTW {
 
     /// Serialises every call into FFTW's planner.
     static let plannerLock = NSLock()
+
+    /// Loads plans measured earlier from a wisdom file. With them FFTW makes exactly the plans
+    /// it made then, so outputs are bitwise reproducible across runs that share the file; plans
+    /// measured afresh may pick another algorithm and differ in the last bits.
+    /// - Returns: false when the file does not exist or is not FFTW wisdom.
+    @discardableResult
+    public static func importWisdom(from path: String) -> Bool {
+        guard FileManager.default.fileExists(atPath: path) else { return false }
+        return plannerLock.withLock { fftwf_import_wisdom_from_filename(path) != 0 }
+    }
+
+    /// Saves every plan measured so far (plus what was imported) to `path`, atomically
+    /// (`PATH.tmp-PID`, then rename), creating the directory when needed.
+    public static func exportWisdom(to path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        let temporary = "\(path).tmp-\(getpid())"
+        let written = plannerLock.withLock { fftwf_export_wisdom_to_filename(temporary) != 0 }
+        guard written, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw MRCError.writeFailed(path: path, reason: "cannot save FFTW wisdom")
+        }
+    }
 }
 
 /// Memory from `fftwf_malloc`: aligned for FFTW's SIMD kernels, so any buffer of this type may be

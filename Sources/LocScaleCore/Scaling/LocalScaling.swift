@@ -42,12 +42,14 @@ public enum LocalScaling {
 
     /// Scales `voxels` of `inputs` with `threads` threads sharing them; every other voxel of the
     /// result is 0. The result does not depend on `threads`: each voxel is computed alone, with
-    /// the same FFT plans, whatever thread takes it.
+    /// the same FFT plans, whatever thread takes it. Across runs the result is the same when the
+    /// plans are (`FFTW.importWisdom`).
     public static func run(_ inputs: ScalingInputs, voxels: [Int], layout: SpectrumLayout,
-                           threads: Int, progress: ScalingProgress? = nil) -> Volume {
+                           threads: Int, planning: FFTPlanning = .patient,
+                           progress: ScalingProgress? = nil) -> Volume {
         let em = inputs.experimental.volume, model = inputs.model.volume
         var result = Volume(zerosOn: em.grid)
-        let fft = CubeFFT(padded: layout.padded, filled: layout.window)
+        let fft = CubeFFT(padded: layout.padded, filled: layout.window, planning: planning)
         let emOutside = inputs.meanOutsideMask(em), modelOutside = inputs.meanOutsideMask(model)
         let shape = em.grid.shape
         let chunk = 32
