@@ -22,10 +22,15 @@ let package = Package(
                        providers: [.apt(["libfftw3-mpi-dev"])]),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial",
                        providers: [.apt(["libhdf5-dev"])]),
+        // gemmi (Debian gemmi-dev, header-only C++17; needs tao-pegtl-dev and zlib1g-dev) behind
+        // a plain C API: PDB / mmCIF / .gz readers and electron form factors. Links z (gz) and
+        // m (else `round` is unresolved).
+        .target(name: "CGemmi", path: "Sources/CGemmi",
+                linkerSettings: [.linkedLibrary("z"), .linkedLibrary("m")]),
 
         // The science: grids, MRC, shells, the window scaler. Knows nothing of MPI.
         .target(name: "LocScaleCore",
-                dependencies: ["CFFTW", .product(name: "Logging", package: "swift-log")]),
+                dependencies: ["CFFTW", "CGemmi", .product(name: "Logging", package: "swift-log")]),
         // Distribution over MPI ranks. Knows nothing of Fourier shells.
         .target(name: "LocScaleParallel", dependencies: ["CMPI", "CFFTWMPI"]),
         // HDF5 output (map, timings, provenance).
@@ -41,5 +46,7 @@ let package = Package(
 
         .testTarget(name: "LocScaleCoreTests", dependencies: ["LocScaleCore"]),
         .testTarget(name: "CLITests", dependencies: ["LocScaleCore"]),
-    ]
+        .testTarget(name: "ModelTests", dependencies: ["LocScaleCore"]),
+    ],
+    cxxLanguageStandard: .cxx17
 )

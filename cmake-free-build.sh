@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Builds localscale without CMake: installs the Debian packages it links (Open MPI, FFTW with
-# threads and MPI, HDF5) when missing, then `swift build -c release`, and prints the binary path.
+# threads and MPI, HDF5, gemmi) when missing, then `swift build -c release`, and prints the binary path.
 #   ./cmake-free-build.sh          install + build; prints the path of the localscale binary
 #   ./cmake-free-build.sh test     the same, then the whole test suite
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(libopenmpi-dev openmpi-bin libfftw3-dev libfftw3-mpi-dev libhdf5-dev pkg-config)
+packages=(libopenmpi-dev openmpi-bin libfftw3-dev libfftw3-mpi-dev libhdf5-dev pkg-config
+          gemmi-dev tao-pegtl-dev zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
