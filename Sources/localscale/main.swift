@@ -19,6 +19,8 @@ do {
 do {
     var runnable = command
     try runnable.run()
+} catch is ReportedOnRankZero {
+    exit(1)
 } catch let exit as ExitCode {
     Foundation.exit(exit.rawValue)
 } catch {

@@ -1,0 +1,236 @@
+import Foundation
+import LocScaleCore
+import LocScaleParallel
+import Logging
+
+/// What rank 0 learns from the inputs and every rank needs: the box, the rules, the work per
+/// plane, the extension values, and rank 0's FFT plans (so that every rank computes with the
+/// same algorithms and an N-rank map equals the 1-rank map bit for bit).
+struct RunSetup: Codable {
+    var shape: [Int]
+    var window: Int
+    var padFactor: Double?
+    var planeCounts: [Int]
+    /// Float bit patterns, so that the values arrive exactly.
+    var experimentalOutside: UInt32
+    var modelOutside: UInt32
+    var wisdom: String
+
+    var rule: ScalingRule { padFactor.map { .exact(padFactor: $0) } ?? .locscale2 }
+}
+
+/// Seconds one rank spent in each phase of a run, and the voxels it scaled.
+struct RankTimings {
+    static let phases = ["read", "scatter", "halo", "compute", "gather", "write"]
+    var seconds = [Double](repeating: 0, count: phases.count)
+    var voxels = 0
+    var planes = 0 ..< 0
+
+    var row: [Double] { seconds + [Double(voxels), Double(planes.lowerBound), Double(planes.upperBound)] }
+    static var rowLength: Int { phases.count + 3 }
+}
+
+/// Thrown on ranks other than 0 when rank 0 has reported the error: exit 1 without a message.
+struct ReportedOnRankZero: Error {}
+
+/// `localscale scale` on any number of MPI ranks (one without `mpirun`): rank 0 reads and checks
+/// the inputs, the z-planes are split into slabs with equal masked voxels, slabs are scattered
+/// and halos exchanged, every rank scales its own slab with its threads, and the slabs are
+/// gathered to rank 0, which writes the map and prints the per-rank timings.
+struct DistributedScaling {
+    let command: ScaleCommand
+    let comm: Communicator
+    let logger: Logger
+
+    /// Rank 0 only: the inputs and what follows from them.
+    private struct RootInputs {
+        let inputs: ScalingInputs
+        let voxels: [Int]
+        let setup: RunSetup
+        let hadWisdom: Bool
+    }
+
+    func run() throws {
+        var timings = RankTimings()
+        let started = Communicator.time
+        var phaseStart = started
+        func endPhase(_ index: Int) {
+            let now = Communicator.time
+            timings.seconds[index] = now - phaseStart
+            phaseStart = now
+        }
+
+        // Rank 0 reads and checks; an error is broadcast so that every rank exits 1 with it.
+        var root: RootInputs?
+        var failure: Error?
+        if comm.isRoot {
+            do { root = try readInputs() } catch { failure = error }
+        }
+        try agree(on: failure)
+        let setup = try JSONDecoder().decode(RunSetup.self, from: Data(
+            comm.broadcast(comm.isRoot ? Array(try JSONEncoder().encode(root!.setup)) : [])))
+        if !comm.isRoot { FFTW.importWisdom(text: setup.wisdom) }
+        endPhase(0)
+
+        let shape = XYZ(setup.shape[0], setup.shape[1], setup.shape[2])
+        let plane = shape.x * shape.y
+        let layout = SpectrumLayout(window: setup.window, rule: setup.rule)
+        let partition = SlabPartition(planeCounts: setup.planeCounts, ranks: comm.size)
+        let core = partition.ranges[comm.rank]
+        timings.planes = core
+        let counts = partition.ranges.map { $0.count * plane }
+        let displacements = partition.ranges.map { $0.lowerBound * plane }
+
+        // Core slabs of both maps and of the "scale this voxel" flags.
+        let flags: [Float] = root.map { r in
+            var f = [Float](repeating: 0, count: shape.x * shape.y * shape.z)
+            for i in r.voxels { f[i] = 1 }
+            return f
+        } ?? []
+        let coreE = try comm.scatter(root?.inputs.experimental.volume.values ?? [], counts: counts, displacements: displacements)
+        let coreM = try comm.scatter(root?.inputs.model.volume.values ?? [], counts: counts, displacements: displacements)
+        let coreFlags = try comm.scatter(flags, counts: counts, displacements: displacements)
+        endPhase(1)
+
+        // Halos: the planes of other ranks' cores that this rank's windows reach.
+        let below = layout.centre, above = layout.window - 1 - layout.centre
+        let held = HaloRange(core: core, below: below, above: above, depth: shape.z).held
+        let transfers = haloTransfers(partition: partition, below: below, above: above, depth: shape.z)
+        let slabE = try withHalo(core: coreE, held: held, transfers: transfers, partition: partition, plane: plane)
+        let slabM = try withHalo(core: coreM, held: held, transfers: transfers, partition: partition, plane: plane)
+        endPhase(2)
+
+        // This rank's voxels, scaled with its threads.
+        let voxels = coreFlags.indices.filter { coreFlags[$0] != 0 }.map { $0 + core.lowerBound * plane }
+        timings.voxels = voxels.count
+        let fft = CubeFFT(padded: layout.padded, filled: layout.window, planning: command.planning)
+        let counter = ScalingProgress(total: voxels.count)
+        let reporter = comm.isRoot && command.showsProgress ? ProgressLine(progress: counter) : nil
+        reporter?.start()
+        var coreOut = [Float](repeating: 0, count: coreE.count)
+        let values = slabE.withUnsafeBufferPointer { e in
+            slabM.withUnsafeBufferPointer { m in
+                let source = WindowSource(experimental: e, model: m, shape: shape, firstPlane: held.lowerBound,
+                                          experimentalOutside: Float(bitPattern: setup.experimentalOutside),
+                                          modelOutside: Float(bitPattern: setup.modelOutside))
+                return LocalScaling.scale(source, voxels: voxels, layout: layout, fft: fft,
+                                          threads: command.threads, progress: counter)
+            }
+        }
+        for (n, i) in voxels.enumerated() { coreOut[i - core.lowerBound * plane] = values[n] }
+        reporter?.finish()
+        endPhase(3)
+
+        let gathered = try comm.gather(coreOut, counts: counts, displacements: displacements, total: shape.x * shape.y * shape.z)
+        endPhase(4)
+
+        failure = nil
+        if let root {
+            do {
+                try MRCFile.write(Volume(grid: root.inputs.experimental.volume.grid, values: gathered),
+                                  to: command.outputPath, labels: command.provenanceLabels())
+                command.saveWisdom(logger: logger, hadWisdom: root.hadWisdom)
+            } catch { failure = error }
+        }
+        endPhase(5)
+        let table = try comm.allGather(timings.row)
+        try agree(on: failure)
+        if comm.isRoot {
+            report(table, partition: partition, total: Communicator.time - started)
+        }
+    }
+
+    /// Rank 0's `failure` on every rank: rank 0 rethrows it (main prints it), the others throw
+    /// `ReportedOnRankZero`; nothing when rank 0 had none.
+    private func agree(on failure: Error?) throws {
+        let message = try comm.broadcast(failure.map { "\($0)" } ?? "")
+        guard !message.isEmpty else { return }
+        if let failure, comm.isRoot { throw failure }
+        throw ReportedOnRankZero()
+    }
+
+    /// Rank 0: reads and checks the three maps, chooses the window, lists the voxels to scale,
+    /// and makes the FFT plans (from the wisdom file when there is one).
+    private func readInputs() throws -> RootInputs {
+        try checkWritable(command.outputPath)
+        let experimental = try command.read(command.experimentalPath)
+        let model = try command.read(command.modelMapPath)
+        let mask = try command.maskPath.map(command.read)
+        let grid = experimental.volume.grid
+        let rule: ScalingRule = command.compat == .locscale2 ? .locscale2 : .exact(padFactor: command.padFactor)
+        var w = command.window ?? defaultWindow(meanVoxelSize: grid.meanVoxelSize)
+        if rule == .locscale2 && w % 2 == 1 {
+            logger.notice("--compat locscale2 rounds the window up to even: \(w) → \(w + 1) voxels")
+            w += 1
+        }
+        let sizes = grid.voxelSize.array
+        if sizes.max()! > sizes.min()! * 1.001 {
+            logger.warning("\(command.experimentalPath): voxel sizes differ per axis (\(sizes.map { formatDecimal($0) }.joined(separator: " × ")) Å); the window is \(w) voxels along each")
+        }
+        if mask == nil { logger.warning("no --mask given: every voxel is scaled") }
+        let inputs = try ScalingInputs(experimental: experimental, model: model, mask: mask, window: w)
+        let voxels = LocalScaling.voxelsToScale(inputs, window: w, rule: rule)
+        let layout = SpectrumLayout(window: w, rule: rule)
+        var planeCounts = [Int](repeating: 0, count: grid.shape.z)
+        for i in voxels { planeCounts[i / (grid.shape.x * grid.shape.y)] += 1 }
+
+        let hadWisdom = command.loadWisdom()
+        _ = CubeFFT(padded: layout.padded, filled: w, planning: command.planning)
+        var padFactor: Double?
+        if case .exact(let factor) = rule { padFactor = factor }
+        let setup = RunSetup(shape: grid.shape.array, window: w, padFactor: padFactor, planeCounts: planeCounts,
+                             experimentalOutside: inputs.meanOutsideMask(experimental.volume).bitPattern,
+                             modelOutside: inputs.meanOutsideMask(model.volume).bitPattern,
+                             wisdom: FFTW.exportWisdom())
+        logger.info("scaling \(voxels.count) voxels: window \(w) voxels (\(formatDecimal(Double(w) * grid.meanVoxelSize, digits: 1)) Å), FFT box \(layout.padded)³, \(rule == .locscale2 ? "locscale2 rules" : "pad factor \(formatDecimal(command.padFactor))"), \(comm.size) rank(s) × \(command.threads) thread(s)")
+        return RootInputs(inputs: inputs, voxels: voxels, setup: setup, hadWisdom: hadWisdom)
+    }
+
+    /// This rank's `held` planes: its core plus the halo planes received from their owners.
+    private func withHalo(core: [Float], held: Range<Int>, transfers: [PlaneTransfer],
+                         partition: SlabPartition, plane: Int) throws -> [Float] {
+        let mine = partition.ranges[comm.rank]
+        var slab = [Float](repeating: 0, count: held.count * plane)
+        if !mine.isEmpty {
+            slab.replaceSubrange((mine.lowerBound - held.lowerBound) * plane ..< (mine.upperBound - held.lowerBound) * plane,
+                                 with: core)
+        }
+        try core.withUnsafeBufferPointer { coreValues in
+            try slab.withUnsafeMutableBufferPointer { slabValues in
+                let sends = transfers.filter { $0.from == comm.rank }.map { t in
+                    (rank: t.to, values: UnsafeBufferPointer(rebasing: coreValues[
+                        (t.planes.lowerBound - mine.lowerBound) * plane ..< (t.planes.upperBound - mine.lowerBound) * plane]))
+                }
+                let receives = transfers.filter { $0.to == comm.rank }.map { t in
+                    (rank: t.from, buffer: UnsafeMutableBufferPointer(rebasing: slabValues[
+                        (t.planes.lowerBound - held.lowerBound) * plane ..< (t.planes.upperBound - held.lowerBound) * plane]))
+                }
+                try comm.exchange(sends: sends, receives: receives)
+            }
+        }
+        return slab
+    }
+
+    /// Rank 0: the per-rank timing table and the summary line.
+    private func report(_ table: [Double], partition: SlabPartition, total: Double) {
+        let rows = (0..<comm.size).map { Array(table[$0 * RankTimings.rowLength ..< ($0 + 1) * RankTimings.rowLength]) }
+        let voxels = rows.reduce(0) { $0 + Int($1[6]) }
+        let compute = rows.map { $0[3] }
+        let meanCompute = compute.reduce(0, +) / Double(compute.count)
+        let imbalance = meanCompute > 0 ? compute.max()! / meanCompute : 1
+        if comm.size > 1 {
+            var lines = ["rank  planes      voxels     read  scatter     halo  compute   gather    write"]
+            for (r, row) in rows.enumerated() {
+                let planes = "\(Int(row[7]))..<\(Int(row[8]))"
+                lines.append(String(format: "%4d  %-10@ %7d %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f", r, planes as NSString,
+                                    Int(row[6]), row[0], row[1], row[2], row[3], row[4], row[5]))
+            }
+            lines.append("compute imbalance (max/mean) \(formatDecimal(imbalance, digits: 3)); work imbalance \(formatDecimal(partition.imbalance, digits: 3))")
+            logger.info("per-rank seconds:\n\(lines.joined(separator: "\n"))")
+        }
+        let computeWall = compute.max() ?? 0
+        let rate = Double(voxels) / max(computeWall, 1e-9)
+        let coreMicroseconds = compute.reduce(0, +) * Double(command.threads) / Double(max(voxels, 1)) * 1e6
+        logger.info("scaled \(voxels) voxels in \(formatDecimal(computeWall, digits: 2)) s (\(Int(rate)) voxels/s, \(formatDecimal(coreMicroseconds, digits: 1)) core-µs/voxel); total \(formatDecimal(total, digits: 2)) s; wrote \(command.outputPath)")
+    }
+}
