@@ -41,5 +41,6 @@ let package = Package(
 
         .testTarget(name: "LocScaleCoreTests", dependencies: ["LocScaleCore"]),
         .testTarget(name: "CLITests", dependencies: ["LocScaleCore"]),
+        .testTarget(name: "ParallelTests", dependencies: ["LocScaleParallel"]),
     ]
 )

@@ -9,26 +9,26 @@ public struct SlabPartition: Equatable, Sendable {
     /// Masked voxels in each rank's slab.
     public let work: [Int]
 
-    /// Splits planes `0 ..< planeCounts.count` into `ranks` slabs. Rank `r` gets the planes whose
-    /// cumulative masked count before them lies in `[r·T/N, (r+1)·T/N)`; planes without work at the
+    /// Splits planes `0 ..< planeCounts.count` into `ranks` slabs: the boundary between rank
+    /// `r−1` and `r` is the plane boundary whose cumulative masked count is nearest to `r·T/N`,
+    /// so no rank's work is further than one plane's count from `T/N`. Planes without work at the
     /// ends go to the first and last rank so that every plane has an owner.
     public init(planeCounts: [Int], ranks: Int) {
         precondition(ranks >= 1)
         let total = planeCounts.reduce(0, +)
-        var bounds = [Int](repeating: planeCounts.count, count: ranks + 1)
-        bounds[0] = 0
-        var cumulative = 0
-        var rank = 1
-        for (z, count) in planeCounts.enumerated() {
-            // Plane z starts rank r's slab once the work before it reaches r's share.
-            while rank < ranks && cumulative * ranks >= rank * total && total > 0 {
-                bounds[rank] = z
-                rank += 1
+        var cumulative = [0]
+        for count in planeCounts { cumulative.append(cumulative.last! + count) }
+        var bounds = [0]
+        var z = 0
+        for r in 1..<ranks {
+            // cumulative[z] · N nearest to r · T, z never moving backwards.
+            let target = r * total
+            while z < planeCounts.count && abs(cumulative[z + 1] * ranks - target) <= abs(cumulative[z] * ranks - target) {
+                z += 1
             }
-            cumulative += count
+            bounds.append(total == 0 ? 0 : z)
         }
-        if total == 0 { for r in 1..<ranks + 1 { bounds[r] = r == ranks ? planeCounts.count : 0 } }
-        for r in 1...ranks { bounds[r] = max(bounds[r], bounds[r - 1]) }
+        bounds.append(planeCounts.count)
         ranges = (0..<ranks).map { bounds[$0] ..< bounds[$0 + 1] }
         work = ranges.map { planeCounts[$0].reduce(0, +) }
     }

@@ -30,7 +30,12 @@ struct RankTimings {
     static var rowLength: Int { phases.count + 3 }
 }
 
-/// Thrown on ranks other than 0 when rank 0 has reported the error: exit 1 without a message.
+/// A failure every rank knows of (rank 0 broadcast it): rank 0 carries the error itself.
+struct AgreedFailure: Error {
+    let error: Error?
+}
+
+/// Thrown once a failure has been reported: exit 1 without another message.
 struct ReportedOnRankZero: Error {}
 
 /// `localscale scale` on any number of MPI ranks (one without `mpirun`): rank 0 reads and checks
@@ -140,13 +145,12 @@ struct DistributedScaling {
         }
     }
 
-    /// Rank 0's `failure` on every rank: rank 0 rethrows it (main prints it), the others throw
-    /// `ReportedOnRankZero`; nothing when rank 0 had none.
+    /// Rank 0's `failure` on every rank, as an `AgreedFailure` (carrying the error on rank 0);
+    /// nothing when rank 0 had none.
     private func agree(on failure: Error?) throws {
         let message = try comm.broadcast(failure.map { "\($0)" } ?? "")
         guard !message.isEmpty else { return }
-        if let failure, comm.isRoot { throw failure }
-        throw ReportedOnRankZero()
+        throw AgreedFailure(error: comm.isRoot ? failure : nil)
     }
 
     /// Rank 0: reads and checks the three maps, chooses the window, lists the voxels to scale,

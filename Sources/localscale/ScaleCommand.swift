@@ -79,9 +79,23 @@ struct ScaleCommand: ParsableCommand {
         let logger = makeLogger(quiet: quiet || !comm.isRoot)
         do {
             try DistributedScaling(command: self, comm: comm, logger: logger).run()
-        } catch {
+        } catch let failure as AgreedFailure {
+            // Every rank knows: rank 0 prints the one line, then all leave together (a rank that
+            // exits early makes mpirun kill rank 0 before its message is out).
+            if let error = failure.error {
+                FileHandle.standardError.write(Data("localscale: error: \(error)\n".utf8))
+            }
+            try? comm.barrier()
             comm.finish()
-            throw error
+            throw ReportedOnRankZero()
+        } catch {
+            // Only this rank knows (an MPI failure): end the whole job.
+            if comm.size == 1 {
+                comm.finish()
+                throw error
+            }
+            FileHandle.standardError.write(Data("localscale: error: rank \(comm.rank): \(error)\n".utf8))
+            comm.abort(1)
         }
         comm.finish()
     }
