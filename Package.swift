@@ -40,7 +40,7 @@ let package = Package(
                           path: "benchmarks/KernelBench"),
 
         .testTarget(name: "LocScaleCoreTests", dependencies: ["LocScaleCore"]),
-        .testTarget(name: "CLITests", dependencies: ["LocScaleCore"]),
+        .testTarget(name: "CLITests", dependencies: ["LocScaleCore", "LocScaleHDF5"]),
         .testTarget(name: "ParallelTests", dependencies: ["LocScaleParallel"]),
     ]
 )

@@ -2,6 +2,7 @@ import Foundation
 import LocScaleCore
 import LocScaleParallel
 import Logging
+import LocScaleHDF5
 
 /// What rank 0 learns from the inputs and every rank needs: the box, the rules, the work per
 /// plane, the extension values, and rank 0's FFT plans (so that every rank computes with the
@@ -17,17 +18,6 @@ struct RunSetup: Codable {
     var wisdom: String
 
     var rule: ScalingRule { padFactor.map { .exact(padFactor: $0) } ?? .locscale2 }
-}
-
-/// Seconds one rank spent in each phase of a run, and the voxels it scaled.
-struct RankTimings {
-    static let phases = ["read", "scatter", "halo", "compute", "gather", "write"]
-    var seconds = [Double](repeating: 0, count: phases.count)
-    var voxels = 0
-    var planes = 0 ..< 0
-
-    var row: [Double] { seconds + [Double(voxels), Double(planes.lowerBound), Double(planes.upperBound)] }
-    static var rowLength: Int { phases.count + 3 }
 }
 
 /// A failure every rank knows of (rank 0 broadcast it): rank 0 carries the error itself.
@@ -95,6 +85,10 @@ struct DistributedScaling {
         let coreE = try comm.scatter(root?.inputs.experimental.volume.values ?? [], counts: counts, displacements: displacements)
         let coreM = try comm.scatter(root?.inputs.model.volume.values ?? [], counts: counts, displacements: displacements)
         let coreFlags = try comm.scatter(flags, counts: counts, displacements: displacements)
+        // Rank 0 keeps only the geometry while the ranks compute.
+        let grid = root?.inputs.experimental.volume.grid
+        let hadWisdom = root?.hadWisdom ?? false
+        root = nil
         endPhase(1)
 
         // Halos: the planes of other ranks' cores that this rank's windows reach.
@@ -105,8 +99,14 @@ struct DistributedScaling {
         let slabM = try withHalo(core: coreM, held: held, transfers: transfers, partition: partition, plane: plane)
         endPhase(2)
 
+        // Test hook for the fault test: this rank dies here, mid-run, as a crashed node would.
+        if ProcessInfo.processInfo.environment["LOCALSCALE_TEST_KILL_RANK"] == "\(comm.rank)" {
+            FileHandle.standardError.write(Data("localscale: rank \(comm.rank) exits (LOCALSCALE_TEST_KILL_RANK)\n".utf8))
+            exit(9)
+        }
+
         // This rank's voxels, scaled with its threads.
-        let voxels = coreFlags.indices.filter { coreFlags[$0] != 0 }.map { $0 + core.lowerBound * plane }
+        let voxels = Array(coreFlags.indices.lazy.filter { coreFlags[$0] != 0 }.map { $0 + core.lowerBound * plane })
         timings.voxels = voxels.count
         let fft = CubeFFT(padded: layout.padded, filled: layout.window, planning: command.planning)
         let counter = ScalingProgress(total: voxels.count)
@@ -129,20 +129,64 @@ struct DistributedScaling {
         let gathered = try comm.gather(coreOut, counts: counts, displacements: displacements, total: shape.x * shape.y * shape.z)
         endPhase(4)
 
+        // Rank 0 writes the map(s); then the timing table goes to everyone and into the files.
         failure = nil
-        if let root {
+        var hdf5: HDF5Writer?
+        if let grid {
             do {
-                try MRCFile.write(Volume(grid: root.inputs.experimental.volume.grid, values: gathered),
-                                  to: command.outputPath, labels: command.provenanceLabels())
-                command.saveWisdom(logger: logger, hadWisdom: root.hadWisdom)
+                let volume = Volume(grid: grid, values: gathered)
+                if let path = command.outputPath {
+                    try MRCFile.write(volume, to: path, labels: command.provenanceLabels())
+                }
+                if let path = command.hdf5Path {
+                    hdf5 = try HDF5Writer(path: path)
+                    try writeMap(volume, setup: setup, to: hdf5!)
+                }
+                command.saveWisdom(logger: logger, hadWisdom: hadWisdom)
             } catch { failure = error }
         }
         endPhase(5)
-        let table = try comm.allGather(timings.row)
+        let table = TimingTable(rows: try comm.allGather(timings.row), ranks: comm.size)
+        if comm.isRoot && failure == nil {
+            do {
+                if let hdf5 {
+                    try table.write(to: hdf5)
+                    try writeProvenance(to: hdf5)
+                    try hdf5.commit()
+                }
+                if let path = command.timingsPath { try table.writeJSON(to: path, threads: command.threads) }
+            } catch { failure = error }
+        }
         try agree(on: failure)
         if comm.isRoot {
             report(table, partition: partition, total: Communicator.time - started)
         }
+    }
+
+    /// `/map` and its geometry attributes.
+    private func writeMap(_ volume: Volume, setup: RunSetup, to file: HDF5Writer) throws {
+        let s = volume.grid.shape
+        try file.write(volume.values, to: "/map", dims: [s.z, s.y, s.x], chunk: [min(s.z, 16), s.y, s.x])
+        try file.setAttribute("voxel_size", volume.grid.voxelSize.array, on: "/map")
+        try file.setAttribute("origin", volume.grid.origin.array, on: "/map")
+        try file.setAttribute("nstart", volume.grid.start.array.map(Double.init), on: "/map")
+        try file.setAttribute("window", [Double(setup.window)], on: "/map")
+        try file.setAttribute("pad_factor", [setup.padFactor ?? .nan], on: "/map")
+        try file.setAttribute("rule", setup.padFactor == nil ? "locscale2" : "exact", on: "/map")
+        try file.setAttribute("layout", "(z, y, x), x fastest; voxel_size, origin (Å) and nstart in x, y, z order", on: "/map")
+    }
+
+    /// `/provenance`: version, command line, inputs with their sizes in bytes, ranks and threads.
+    private func writeProvenance(to file: HDF5Writer) throws {
+        try file.group("/provenance")
+        try file.setAttribute("version", "localscale \(LocalScaleCommand.version)", on: "/provenance")
+        try file.setAttribute("command_line", CommandLine.arguments.joined(separator: " "), on: "/provenance")
+        let inputs = [command.experimentalPath, command.modelMapPath] + (command.maskPath.map { [$0] } ?? [])
+        let sizes = inputs.map { ((try? FileManager.default.attributesOfItem(atPath: $0)[.size]) as? Int) ?? -1 }
+        try file.setAttribute("inputs", zip(inputs, sizes).map { "\($0) (\($1) bytes)" }.joined(separator: "; "), on: "/provenance")
+        try file.setAttribute("ranks", [Double(comm.size)], on: "/provenance")
+        try file.setAttribute("threads_per_rank", [Double(command.threads)], on: "/provenance")
+        try file.setAttribute("date", ISO8601DateFormatter().string(from: Date()), on: "/provenance")
     }
 
     /// Rank 0's `failure` on every rank, as an `AgreedFailure` (carrying the error on rank 0);
@@ -156,7 +200,9 @@ struct DistributedScaling {
     /// Rank 0: reads and checks the three maps, chooses the window, lists the voxels to scale,
     /// and makes the FFT plans (from the wisdom file when there is one).
     private func readInputs() throws -> RootInputs {
-        try checkWritable(command.outputPath)
+        for path in [command.outputPath, command.hdf5Path, command.timingsPath].compactMap({ $0 }) {
+            try checkWritable(path)
+        }
         let experimental = try command.read(command.experimentalPath)
         let model = try command.read(command.modelMapPath)
         let mask = try command.maskPath.map(command.read)
@@ -216,25 +262,14 @@ struct DistributedScaling {
     }
 
     /// Rank 0: the per-rank timing table and the summary line.
-    private func report(_ table: [Double], partition: SlabPartition, total: Double) {
-        let rows = (0..<comm.size).map { Array(table[$0 * RankTimings.rowLength ..< ($0 + 1) * RankTimings.rowLength]) }
-        let voxels = rows.reduce(0) { $0 + Int($1[6]) }
-        let compute = rows.map { $0[3] }
-        let meanCompute = compute.reduce(0, +) / Double(compute.count)
-        let imbalance = meanCompute > 0 ? compute.max()! / meanCompute : 1
+    private func report(_ table: TimingTable, partition: SlabPartition, total: Double) {
         if comm.size > 1 {
-            var lines = ["rank  planes      voxels     read  scatter     halo  compute   gather    write"]
-            for (r, row) in rows.enumerated() {
-                let planes = "\(Int(row[7]))..<\(Int(row[8]))"
-                lines.append(String(format: "%4d  %-10@ %7d %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f", r, planes as NSString,
-                                    Int(row[6]), row[0], row[1], row[2], row[3], row[4], row[5]))
-            }
-            lines.append("compute imbalance (max/mean) \(formatDecimal(imbalance, digits: 3)); work imbalance \(formatDecimal(partition.imbalance, digits: 3))")
-            logger.info("per-rank seconds:\n\(lines.joined(separator: "\n"))")
+            logger.info("per-rank seconds:\n\(table.text)\nwork imbalance (max/mean masked voxels) \(formatDecimal(partition.imbalance, digits: 3))")
         }
-        let computeWall = compute.max() ?? 0
-        let rate = Double(voxels) / max(computeWall, 1e-9)
-        let coreMicroseconds = compute.reduce(0, +) * Double(command.threads) / Double(max(voxels, 1)) * 1e6
-        logger.info("scaled \(voxels) voxels in \(formatDecimal(computeWall, digits: 2)) s (\(Int(rate)) voxels/s, \(formatDecimal(coreMicroseconds, digits: 1)) core-µs/voxel); total \(formatDecimal(total, digits: 2)) s; wrote \(command.outputPath)")
+        let computeWall = table.compute.max() ?? 0
+        let rate = Double(table.voxels) / max(computeWall, 1e-9)
+        let coreMicroseconds = table.compute.reduce(0, +) * Double(command.threads) / Double(max(table.voxels, 1)) * 1e6
+        let outputs = [command.outputPath, command.hdf5Path].compactMap { $0 }.joined(separator: " and ")
+        logger.info("scaled \(table.voxels) voxels in \(formatDecimal(computeWall, digits: 2)) s (\(Int(rate)) voxels/s, \(formatDecimal(coreMicroseconds, digits: 1)) core-µs/voxel); total \(formatDecimal(total, digits: 2)) s; wrote \(outputs)")
     }
 }

@@ -42,11 +42,17 @@ struct ScaleCommand: ParsableCommand {
     @Option(help: "Reproduce another implementation's numerical rules.")
     var compat: CompatMode?
 
-    @Option(help: ArgumentHelp("Threads sharing the voxels (default: all cores).", valueName: "n"))
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customLong("threads"), help: ArgumentHelp("Threads per rank sharing its voxels (default: the cores, divided by the ranks on the node under mpirun).", valueName: "n"))
+    var requestedThreads: Int?
 
     @Option(name: .customLong("out"), help: ArgumentHelp("Output map (MRC, mode 2, the input's geometry).", valueName: "out.mrc"))
-    var outputPath: String
+    var outputPath: String?
+
+    @Option(name: .customLong("hdf5"), help: ArgumentHelp("Output HDF5 file: /map (z, y, x), /timing per rank, /provenance.", valueName: "out.h5"))
+    var hdf5Path: String?
+
+    @Option(name: .customLong("timings-json"), help: ArgumentHelp("Write the per-rank timing table as JSON.", valueName: "timings.json"))
+    var timingsPath: String?
 
     @Option(name: .customLong("fft-planning"), help: "How hard FFTW searches for fast plans (made once per run).")
     var planning: FFTPlanning = .patient
@@ -68,7 +74,12 @@ struct ScaleCommand: ParsableCommand {
         guard padFactor >= 1, padFactor <= 8 else {
             throw ValidationError("--pad-factor \(padFactor): must be between 1 and 8")
         }
-        guard threads >= 1 else { throw ValidationError("--threads \(threads): must be at least 1") }
+        if let requestedThreads, requestedThreads < 1 {
+            throw ValidationError("--threads \(requestedThreads): must be at least 1")
+        }
+        guard outputPath != nil || hdf5Path != nil else {
+            throw ValidationError("give --out OUT.mrc, --hdf5 OUT.h5, or both")
+        }
         if compat != nil && padFactor != 2 {
             throw ValidationError("--pad-factor has no meaning with --compat locscale2 (it never pads)")
         }
@@ -98,6 +109,15 @@ struct ScaleCommand: ParsableCommand {
             comm.abort(1)
         }
         comm.finish()
+    }
+
+    /// Threads of this rank: `--threads`, else the cores shared by the ranks on this node.
+    var threads: Int {
+        if let requestedThreads { return requestedThreads }
+        let environment = ProcessInfo.processInfo.environment
+        let local = ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"]
+            .compactMap { environment[$0].flatMap { Int($0) } }.first ?? 1
+        return max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, local))
     }
 
     /// Whether rank 0 shows a progress line.

@@ -138,7 +138,7 @@ struct CLITests {
     func badUsage() throws {
         let missing = try Self.run(["scale", "--em", "em.mrc", "--model-map", "model.mrc"])
         #expect(missing.status == 2)
-        #expect(missing.stderr.contains("Error: Missing expected argument '--out <out.mrc>'"))
+        #expect(missing.stderr.contains("Error: give --out OUT.mrc, --hdf5 OUT.h5, or both"))
         let pad = try Self.run(["scale", "--em", "em.mrc", "--model-map", "model.mrc", "--out", "/tmp/x.mrc", "--pad-factor", "0.5"])
         #expect(pad.status == 2)
         #expect(pad.stderr.contains("Error: --pad-factor 0.5: must be between 1 and 8"))

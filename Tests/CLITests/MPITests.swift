@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import LocScaleCore
+import LocScaleHDF5
 
 /// `mpirun -np N localscale scale …` on the built binary: the same map as one process, bit for
 /// bit, for every N; the same error and exit status for every N. Each mpirun runs under a
@@ -10,7 +11,7 @@ struct MPITests {
     static let ranks = [1, 2, 3, 4, 8]
 
     /// Runs `mpirun -np ranks localscale ARGUMENTS` in the fixtures folder (90 s limit).
-    static func mpirun(_ ranks: Int, _ arguments: [String]) throws -> CLITests.Result {
+    static func mpirun(_ ranks: Int, _ arguments: [String], environment extra: [String: String] = [:]) throws -> CLITests.Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
         process.arguments = ["90", "mpirun", "--oversubscribe", "-np", "\(ranks)", CLITests.binary] + arguments
@@ -18,6 +19,7 @@ struct MPITests {
         environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         environment["LOCALSCALE_FFTW_WISDOM"] = "none"
+        environment.merge(extra) { $1 }
         process.environment = environment
         process.currentDirectoryURL = URL(fileURLWithPath: CLITests.fixtures)
         let out = Pipe(), err = Pipe()
@@ -67,5 +69,44 @@ struct MPITests {
             #expect(lines == ["localscale: error: b_model.mrc: shape 19×21×16 voxels differs from em.mrc's 22×18×20 voxels"], "np \(n): \(result.stderr) / \(result.stdout)")
             #expect(!FileManager.default.fileExists(atPath: out))
         }
+    }
+
+    @Test("--hdf5 holds the map, one /timing row per rank with all voxels, and provenance; JSON the same",
+          arguments: [1, 3, 8])
+    func hdf5Output(ranks: Int) throws {
+        let scratch = Scratch()
+        let result = try Self.mpirun(ranks, ["scale", "--em", "em.mrc", "--model-map", "model.mrc", "--mask", "mask.mrc",
+                                             "--window", "8", "--threads", "1", "--fftw-wisdom", scratch.file("wisdom"),
+                                             "--out", scratch.file("out.mrc"), "--hdf5", scratch.file("out.h5"),
+                                             "--timings-json", scratch.file("t.json")])
+        #expect(result.status == 0, "\(result.stderr)")
+        let file = try HDF5Reader(path: scratch.file("out.h5"))
+        #expect(try file.shape(of: "/map") == [20, 18, 22])
+        #expect(try file.floats("/map") == MRCFile.read(path: scratch.file("out.mrc")).volume.values)
+        let voxels = try file.integers("/timing/voxels")
+        #expect(voxels.count == ranks)
+        #expect(voxels.reduce(0, +) == 2474)
+        #expect(try file.integers("/timing/rank") == (0..<ranks).map(Int64.init))
+        let zEnd = try file.integers("/timing/z_end")
+        #expect(zEnd.last == 20)
+        #expect(try file.doubles("/timing/compute_s").allSatisfy { $0 >= 0 })
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.file("t.json")))) as! [String: Any]
+        #expect(json["ranks"] as? Int == ranks)
+        #expect(json["voxels"] as? Int == 2474)
+        #expect((json["timing"] as? [[String: Any]])?.count == ranks)
+    }
+
+    @Test("a rank that dies mid-run ends the job non-zero within seconds, leaving no output")
+    func rankDies() throws {
+        let scratch = Scratch()
+        let start = Date()
+        let result = try Self.mpirun(3, ["scale", "--em", "em.mrc", "--model-map", "model.mrc", "--mask", "mask.mrc",
+                                         "--window", "8", "--threads", "1", "--out", scratch.file("out.mrc"),
+                                         "--hdf5", scratch.file("out.h5")],
+                                     environment: ["LOCALSCALE_TEST_KILL_RANK": "1"])
+        #expect(result.status != 0 && result.status != 124, "status \(result.status): \(result.stderr)")
+        #expect(Date().timeIntervalSince(start) < 30)
+        #expect(result.stderr.contains("rank 1 exits"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
     }
 }
