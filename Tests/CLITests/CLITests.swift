@@ -134,6 +134,17 @@ struct CLITests {
         #expect(result.stdout.contains("axis order     ZXY (MAPC/MAPR/MAPS = 3,1,2)"))
     }
 
+    @Test("--help and --version print to stdout and exit 0")
+    func help() throws {
+        for arguments in [["--help"], ["scale", "--help"], ["--version"]] {
+            let result = try Self.run(arguments)
+            #expect(result.status == 0, "\(arguments)")
+            #expect(result.stderr.isEmpty, "\(arguments)")
+        }
+        #expect(try Self.run(["scale", "--help"]).stdout.contains("--pad-factor <factor>"))
+        #expect(try Self.run(["--version"]).stdout.hasPrefix("localscale 0.1.0 (fftw-3.3.10"))
+    }
+
     @Test("bad usage exits 2")
     func badUsage() throws {
         let missing = try Self.run(["scale", "--em", "em.mrc", "--model-map", "model.mrc"])
