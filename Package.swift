@@ -45,7 +45,8 @@ let package = Package(
                           path: "benchmarks/KernelBench"),
 
         .testTarget(name: "LocScaleCoreTests", dependencies: ["LocScaleCore"]),
-        .testTarget(name: "CLITests", dependencies: ["LocScaleCore"]),
+        .testTarget(name: "CLITests", dependencies: ["LocScaleCore", "LocScaleHDF5"]),
+        .testTarget(name: "ParallelTests", dependencies: ["LocScaleParallel"]),
         .testTarget(name: "ModelTests", dependencies: ["LocScaleCore"]),
     ],
     cxxLanguageStandard: .cxx17

@@ -12,4 +12,7 @@ static inline hid_t localscale_h5p_dataset_create(void) { return H5P_DATASET_CRE
 static inline hid_t localscale_h5s_all(void) { return H5S_ALL; }
 static inline unsigned localscale_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
 static inline unsigned localscale_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
+static inline hid_t localscale_h5p_attribute_create(void) { return H5P_ATTRIBUTE_CREATE; }
+/* Turn off HDF5's own printing of error stacks: localscale reports one line itself. */
+static inline void localscale_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 #endif

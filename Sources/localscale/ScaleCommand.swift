@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LocScaleCore
 import Logging
+import LocScaleParallel
 
 /// The numerical rules to follow instead of DESIGN §1.2.
 enum CompatMode: String, ExpressibleByArgument, CaseIterable {
@@ -41,11 +42,17 @@ struct ScaleCommand: ParsableCommand {
     @Option(help: "Reproduce another implementation's numerical rules.")
     var compat: CompatMode?
 
-    @Option(help: ArgumentHelp("Threads sharing the voxels (default: all cores).", valueName: "n"))
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customLong("threads"), help: ArgumentHelp("Threads per rank sharing its voxels (default: the cores, divided by the ranks on the node under mpirun).", valueName: "n"))
+    var requestedThreads: Int?
 
     @Option(name: .customLong("out"), help: ArgumentHelp("Output map (MRC, mode 2, the input's geometry).", valueName: "out.mrc"))
-    var outputPath: String
+    var outputPath: String?
+
+    @Option(name: .customLong("hdf5"), help: ArgumentHelp("Output HDF5 file: /map (z, y, x), /timing per rank, /provenance.", valueName: "out.h5"))
+    var hdf5Path: String?
+
+    @Option(name: .customLong("timings-json"), help: ArgumentHelp("Write the per-rank timing table as JSON.", valueName: "timings.json"))
+    var timingsPath: String?
 
     @Option(name: .customLong("fft-planning"), help: "How hard FFTW searches for fast plans (made once per run).")
     var planning: FFTPlanning = .patient
@@ -67,61 +74,65 @@ struct ScaleCommand: ParsableCommand {
         guard padFactor >= 1, padFactor <= 8 else {
             throw ValidationError("--pad-factor \(padFactor): must be between 1 and 8")
         }
-        guard threads >= 1 else { throw ValidationError("--threads \(threads): must be at least 1") }
+        if let requestedThreads, requestedThreads < 1 {
+            throw ValidationError("--threads \(requestedThreads): must be at least 1")
+        }
+        guard outputPath != nil || hdf5Path != nil else {
+            throw ValidationError("give --out OUT.mrc, --hdf5 OUT.h5, or both")
+        }
         if compat != nil && padFactor != 2 {
             throw ValidationError("--pad-factor has no meaning with --compat locscale2 (it never pads)")
         }
     }
 
     func run() throws {
-        let logger = makeLogger(quiet: quiet)
-        let clock = ContinuousClock()
-        let started = clock.now
-        try checkWritable(outputPath)
-
-        let experimental = try read(experimentalPath)
-        let model = try read(modelMapPath)
-        let mask = try maskPath.map(read)
-
-        let grid = experimental.volume.grid
-        let rule: ScalingRule = compat == .locscale2 ? .locscale2 : .exact(padFactor: padFactor)
-        var w = window ?? defaultWindow(meanVoxelSize: grid.meanVoxelSize)
-        if rule == .locscale2 && w % 2 == 1 {
-            logger.notice("--compat locscale2 rounds the window up to even: \(w) → \(w + 1) voxels")
-            w += 1
+        let comm = try Communicator.start()
+        let logger = makeLogger(quiet: quiet || !comm.isRoot)
+        do {
+            try DistributedScaling(command: self, comm: comm, logger: logger).run()
+        } catch let failure as AgreedFailure {
+            // Every rank knows: rank 0 prints the one line, then all leave together (a rank that
+            // exits early makes mpirun kill rank 0 before its message is out).
+            if let error = failure.error {
+                FileHandle.standardError.write(Data("localscale: error: \(error)\n".utf8))
+            }
+            try? comm.barrier()
+            comm.finish()
+            throw ReportedOnRankZero()
+        } catch {
+            // Only this rank knows (an MPI failure): end the whole job.
+            if comm.size == 1 {
+                comm.finish()
+                throw error
+            }
+            FileHandle.standardError.write(Data("localscale: error: rank \(comm.rank): \(error)\n".utf8))
+            comm.abort(1)
         }
-        let sizes = grid.voxelSize.array
-        if sizes.max()! > sizes.min()! * 1.001 {
-            logger.warning("\(experimentalPath): voxel sizes differ per axis (\(sizes.map { formatDecimal($0) }.joined(separator: " × ")) Å); the window is \(w) voxels along each")
-        }
-        if mask == nil {
-            logger.warning("no --mask given: every voxel is scaled")
-        }
-        let inputs = try ScalingInputs(experimental: experimental, model: model, mask: mask, window: w)
-        let voxels = LocalScaling.voxelsToScale(inputs, window: w, rule: rule)
-        let layout = SpectrumLayout(window: w, rule: rule)
-        logger.info("scaling \(voxels.count) voxels: window \(w) voxels (\(formatDecimal(Double(w) * grid.meanVoxelSize, digits: 1)) Å), FFT box \(layout.padded)³, \(rule == .locscale2 ? "locscale2 rules" : "pad factor \(formatDecimal(padFactor))"), \(threads) thread(s)")
+        comm.finish()
+    }
 
-        let wisdom = wisdomFile()
-        let hadWisdom = wisdom.map { FFTW.importWisdom(from: $0) } ?? false
-        let counter = ScalingProgress(total: voxels.count)
-        let showProgress = progress || isatty(STDERR_FILENO) == 1
-        let reporter = showProgress && !quiet ? ProgressLine(progress: counter) : nil
-        reporter?.start()
-        let computeStart = clock.now
-        let result = LocalScaling.run(inputs, voxels: voxels, layout: layout, threads: threads,
-                                      planning: planning, progress: counter)
-        let computeSeconds = (clock.now - computeStart).seconds
-        reporter?.finish()
-        if let wisdom {
-            do { try FFTW.exportWisdom(to: wisdom) } catch { logger.warning("\(error)") }
-            logger.info("FFTW plans (\(planning.rawValue)) \(hadWisdom ? "from" : "saved to") \(wisdom)")
-        }
+    /// Threads of this rank: `--threads`, else the cores shared by the ranks on this node.
+    var threads: Int {
+        if let requestedThreads { return requestedThreads }
+        let environment = ProcessInfo.processInfo.environment
+        let local = ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"]
+            .compactMap { environment[$0].flatMap { Int($0) } }.first ?? 1
+        return max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, local))
+    }
 
-        try MRCFile.write(result, to: outputPath, labels: provenanceLabels())
-        let total = (clock.now - started).seconds
-        let rate = Double(voxels.count) / max(computeSeconds, 1e-9)
-        logger.info("scaled \(voxels.count) voxels in \(formatDecimal(computeSeconds, digits: 2)) s (\(Int(rate)) voxels/s, \(formatDecimal(computeSeconds * Double(threads) / Double(max(voxels.count, 1)) * 1e6, digits: 1)) core-µs/voxel); total \(formatDecimal(total, digits: 2)) s; wrote \(outputPath)")
+    /// Whether rank 0 shows a progress line.
+    var showsProgress: Bool { !quiet && (progress || isatty(STDERR_FILENO) == 1) }
+
+    /// Loads the wisdom file, if any; true when it held plans.
+    func loadWisdom() -> Bool {
+        wisdomFile().map { FFTW.importWisdom(from: $0) } ?? false
+    }
+
+    /// Saves the plans to the wisdom file, if any (a failure only warns).
+    func saveWisdom(logger: Logger, hadWisdom: Bool) {
+        guard let wisdom = wisdomFile() else { return }
+        do { try FFTW.exportWisdom(to: wisdom) } catch { logger.warning("\(error)") }
+        logger.info("FFTW plans (\(planning.rawValue)) \(hadWisdom ? "from" : "saved to") \(wisdom)")
     }
 
     /// The wisdom file to use, or nil for none.
@@ -134,12 +145,12 @@ struct ScaleCommand: ParsableCommand {
         return "\(home)/.cache/localscale/fftw-wisdom-\(ProcessInfo.processInfo.hostName)"
     }
 
-    private func read(_ path: String) throws -> NamedVolume {
+    func read(_ path: String) throws -> NamedVolume {
         NamedVolume(path: path, volume: try MRCFile.read(path: path).volume)
     }
 
     /// The command line, in MRC labels of 80 characters.
-    private func provenanceLabels() -> [String] {
+    func provenanceLabels() -> [String] {
         let line = "localscale \(LocalScaleCommand.version): " + CommandLine.arguments.dropFirst().joined(separator: " ")
         return stride(from: 0, to: line.count, by: 80).prefix(10).map { start in
             let from = line.index(line.startIndex, offsetBy: start)

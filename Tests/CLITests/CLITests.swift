@@ -134,11 +134,22 @@ struct CLITests {
         #expect(result.stdout.contains("axis order     ZXY (MAPC/MAPR/MAPS = 3,1,2)"))
     }
 
+    @Test("--help and --version print to stdout and exit 0")
+    func help() throws {
+        for arguments in [["--help"], ["scale", "--help"], ["--version"]] {
+            let result = try Self.run(arguments)
+            #expect(result.status == 0, "\(arguments)")
+            #expect(result.stderr.isEmpty, "\(arguments)")
+        }
+        #expect(try Self.run(["scale", "--help"]).stdout.contains("--pad-factor <factor>"))
+        #expect(try Self.run(["--version"]).stdout.hasPrefix("localscale 0.1.0 (fftw-3.3.10"))
+    }
+
     @Test("bad usage exits 2")
     func badUsage() throws {
         let missing = try Self.run(["scale", "--em", "em.mrc", "--model-map", "model.mrc"])
         #expect(missing.status == 2)
-        #expect(missing.stderr.contains("Error: Missing expected argument '--out <out.mrc>'"))
+        #expect(missing.stderr.contains("Error: give --out OUT.mrc, --hdf5 OUT.h5, or both"))
         let pad = try Self.run(["scale", "--em", "em.mrc", "--model-map", "model.mrc", "--out", "/tmp/x.mrc", "--pad-factor", "0.5"])
         #expect(pad.status == 2)
         #expect(pad.stderr.contains("Error: --pad-factor 0.5: must be between 1 and 8"))

@@ -23,6 +23,21 @@ public enum FFTW {
         return plannerLock.withLock { fftwf_import_wisdom_from_filename(path) != 0 }
     }
 
+    /// Every plan measured so far as text (to hand to other processes).
+    public static func exportWisdom() -> String {
+        plannerLock.withLock {
+            guard let text = fftwf_export_wisdom_to_string() else { return "" }
+            defer { free(text) }
+            return String(cString: text)
+        }
+    }
+
+    /// Loads plans from `exportWisdom()` text of another process.
+    @discardableResult
+    public static func importWisdom(text: String) -> Bool {
+        plannerLock.withLock { fftwf_import_wisdom_from_string(text) != 0 }
+    }
+
     /// Saves every plan measured so far (plus what was imported) to `path`, atomically
     /// (`PATH.tmp-PID`, then rename), creating the directory when needed.
     public static func exportWisdom(to path: String) throws {

@@ -41,47 +41,56 @@ public enum LocalScaling {
     }
 
     /// Scales `voxels` of `inputs` with `threads` threads sharing them; every other voxel of the
-    /// result is 0. The result does not depend on `threads`: each voxel is computed alone, with
-    /// the same FFT plans, whatever thread takes it. Across runs the result is the same when the
-    /// plans are (`FFTW.importWisdom`).
+    /// result is 0. See `scale(_:voxels:layout:fft:threads:progress:)`.
     public static func run(_ inputs: ScalingInputs, voxels: [Int], layout: SpectrumLayout,
                            threads: Int, planning: FFTPlanning = .patient,
                            progress: ScalingProgress? = nil) -> Volume {
         let em = inputs.experimental.volume, model = inputs.model.volume
         var result = Volume(zerosOn: em.grid)
-        let fft = CubeFFT(padded: layout.padded, filled: layout.window, planning: planning)
-        let emOutside = inputs.meanOutsideMask(em), modelOutside = inputs.meanOutsideMask(model)
-        let shape = em.grid.shape
+        let values = em.values.withUnsafeBufferPointer { e in
+            model.values.withUnsafeBufferPointer { m in
+                let source = WindowSource(experimental: e, model: m, shape: em.grid.shape,
+                                          experimentalOutside: inputs.meanOutsideMask(em),
+                                          modelOutside: inputs.meanOutsideMask(model))
+                let fft = CubeFFT(padded: layout.padded, filled: layout.window, planning: planning)
+                return scale(source, voxels: voxels, layout: layout, fft: fft, threads: threads, progress: progress)
+            }
+        }
+        for (n, i) in voxels.enumerated() { result.values[i] = values[n] }
+        return result
+    }
+
+    /// The scaled values of `voxels` (linear (z, y, x) indices in the box) of `source`, in the
+    /// same order, computed by `threads` threads sharing them with the plans of `fft`. A value does not depend on
+    /// `threads`: each voxel is computed alone, with the same FFT plans, whatever thread takes it.
+    /// Across runs the result is the same when the plans are (`FFTW.importWisdom`).
+    public static func scale(_ source: WindowSource, voxels: [Int], layout: SpectrumLayout, fft: CubeFFT,
+                             threads: Int, progress: ScalingProgress? = nil) -> [Float] {
+        var values = [Float](repeating: 0, count: voxels.count)
+        let shape = source.shape
         let chunk = 32
         let next = Atomic<Int>(0)
-
-        em.values.withUnsafeBufferPointer { emValues in
-            model.values.withUnsafeBufferPointer { modelValues in
-                voxels.withUnsafeBufferPointer { voxelList in
-                    result.values.withUnsafeMutableBufferPointer { output in
-                        let source = WindowSource(experimental: emValues, model: modelValues, shape: shape,
-                                                  experimentalOutside: emOutside, modelOutside: modelOutside)
-                        let work = UnsafeSendable((voxelList, output))
-                        runOnThreads(max(1, threads)) {
-                            let scaler = WindowScaler(layout: layout, fft: fft)
-                            let (list, out) = work.value
-                            while true {
-                                let first = next.add(chunk, ordering: .relaxed).oldValue
-                                if first >= list.count { break }
-                                let last = min(first + chunk, list.count)
-                                for n in first..<last {
-                                    let i = list[n]
-                                    out[i] = scaler.scale(x: i % shape.x, y: (i / shape.x) % shape.y,
-                                                          z: i / (shape.x * shape.y), from: source)
-                                }
-                                progress?.add(last - first)
-                            }
+        voxels.withUnsafeBufferPointer { voxelList in
+            values.withUnsafeMutableBufferPointer { output in
+                let work = UnsafeSendable((voxelList, output))
+                runOnThreads(max(1, threads)) {
+                    let scaler = WindowScaler(layout: layout, fft: fft)
+                    let (list, out) = work.value
+                    while true {
+                        let first = next.add(chunk, ordering: .relaxed).oldValue
+                        if first >= list.count { break }
+                        let last = min(first + chunk, list.count)
+                        for n in first..<last {
+                            let i = list[n]
+                            out[n] = scaler.scale(x: i % shape.x, y: (i / shape.x) % shape.y,
+                                                  z: i / (shape.x * shape.y), from: source)
                         }
+                        progress?.add(last - first)
                     }
                 }
             }
         }
-        return result
+        return values
     }
 
     /// Runs `body` on `count` threads (the calling thread waits) and returns when all are done.

@@ -1,20 +1,30 @@
 /// The two maps a scaler cuts cubes from, in (z, y, x) order, and the values that extend them
-/// beyond the box (each map's mean outside the mask).
+/// beyond the box (each map's mean outside the mask). The arrays may hold only a slab of planes
+/// of the box — `firstPlane ..< firstPlane + planes` — as long as every cube that is cut lies in
+/// it or outside the box.
 public struct WindowSource: @unchecked Sendable {
     public let experimental: UnsafeBufferPointer<Float>
     public let model: UnsafeBufferPointer<Float>
+    /// The whole box, in voxels.
     public let shape: XYZ<Int>
+    /// Box z of the arrays' first plane.
+    public let firstPlane: Int
     public let experimentalOutside: Float
     public let modelOutside: Float
 
     public init(experimental: UnsafeBufferPointer<Float>, model: UnsafeBufferPointer<Float>,
-                shape: XYZ<Int>, experimentalOutside: Float, modelOutside: Float) {
+                shape: XYZ<Int>, firstPlane: Int = 0, experimentalOutside: Float, modelOutside: Float) {
+        precondition(experimental.count == model.count && experimental.count % (shape.x * shape.y) == 0)
         self.experimental = experimental
         self.model = model
         self.shape = shape
+        self.firstPlane = firstPlane
         self.experimentalOutside = experimentalOutside
         self.modelOutside = modelOutside
     }
+
+    /// Box planes the arrays hold.
+    public var planes: Range<Int> { firstPlane ..< firstPlane + experimental.count / (shape.x * shape.y) }
 }
 
 /// Scales one voxel at a time (paper eq. 4–5, DESIGN §1.2): one forward complex FFT of the two
@@ -138,7 +148,8 @@ public final class WindowScaler {
                     for k in p - c ..< p { row[2 * k] = outsideE; row[2 * k + 1] = outsideM }
                     continue
                 }
-                let offset = (sz * shape.y + sy) * shape.x
+                assert(source.planes.contains(sz), "plane \(sz) is not in the slab \(source.planes)")
+                let offset = ((sz - source.firstPlane) * shape.y + sy) * shape.x
                 let e = source.experimental.baseAddress! + offset, m = source.model.baseAddress! + offset
                 copyRow(e, m, from: x - c, count: c, width: shape.x, outside: (outsideE, outsideM), to: row + 2 * (p - c))
                 copyRow(e, m, from: x, count: w - c, width: shape.x, outside: (outsideE, outsideM), to: row)

@@ -1,0 +1,275 @@
+import Foundation
+import LocScaleCore
+import LocScaleParallel
+import Logging
+import LocScaleHDF5
+
+/// What rank 0 learns from the inputs and every rank needs: the box, the rules, the work per
+/// plane, the extension values, and rank 0's FFT plans (so that every rank computes with the
+/// same algorithms and an N-rank map equals the 1-rank map bit for bit).
+struct RunSetup: Codable {
+    var shape: [Int]
+    var window: Int
+    var padFactor: Double?
+    var planeCounts: [Int]
+    /// Float bit patterns, so that the values arrive exactly.
+    var experimentalOutside: UInt32
+    var modelOutside: UInt32
+    var wisdom: String
+
+    var rule: ScalingRule { padFactor.map { .exact(padFactor: $0) } ?? .locscale2 }
+}
+
+/// A failure every rank knows of (rank 0 broadcast it): rank 0 carries the error itself.
+struct AgreedFailure: Error {
+    let error: Error?
+}
+
+/// Thrown once a failure has been reported: exit 1 without another message.
+struct ReportedOnRankZero: Error {}
+
+/// `localscale scale` on any number of MPI ranks (one without `mpirun`): rank 0 reads and checks
+/// the inputs, the z-planes are split into slabs with equal masked voxels, slabs are scattered
+/// and halos exchanged, every rank scales its own slab with its threads, and the slabs are
+/// gathered to rank 0, which writes the map and prints the per-rank timings.
+struct DistributedScaling {
+    let command: ScaleCommand
+    let comm: Communicator
+    let logger: Logger
+
+    /// Rank 0 only: the inputs and what follows from them.
+    private struct RootInputs {
+        let inputs: ScalingInputs
+        let voxels: [Int]
+        let setup: RunSetup
+        let hadWisdom: Bool
+    }
+
+    func run() throws {
+        var timings = RankTimings()
+        let started = Communicator.time
+        var phaseStart = started
+        func endPhase(_ index: Int) {
+            let now = Communicator.time
+            timings.seconds[index] = now - phaseStart
+            phaseStart = now
+        }
+
+        // Rank 0 reads and checks; an error is broadcast so that every rank exits 1 with it.
+        var root: RootInputs?
+        var failure: Error?
+        if comm.isRoot {
+            do { root = try readInputs() } catch { failure = error }
+        }
+        try agree(on: failure)
+        let setup = try JSONDecoder().decode(RunSetup.self, from: Data(
+            comm.broadcast(comm.isRoot ? Array(try JSONEncoder().encode(root!.setup)) : [])))
+        if !comm.isRoot { FFTW.importWisdom(text: setup.wisdom) }
+        endPhase(0)
+
+        let shape = XYZ(setup.shape[0], setup.shape[1], setup.shape[2])
+        let plane = shape.x * shape.y
+        let layout = SpectrumLayout(window: setup.window, rule: setup.rule)
+        let partition = SlabPartition(planeCounts: setup.planeCounts, ranks: comm.size)
+        let core = partition.ranges[comm.rank]
+        timings.planes = core
+        let counts = partition.ranges.map { $0.count * plane }
+        let displacements = partition.ranges.map { $0.lowerBound * plane }
+
+        // Core slabs of both maps and of the "scale this voxel" flags.
+        let flags: [Float] = root.map { r in
+            var f = [Float](repeating: 0, count: shape.x * shape.y * shape.z)
+            for i in r.voxels { f[i] = 1 }
+            return f
+        } ?? []
+        let coreE = try comm.scatter(root?.inputs.experimental.volume.values ?? [], counts: counts, displacements: displacements)
+        let coreM = try comm.scatter(root?.inputs.model.volume.values ?? [], counts: counts, displacements: displacements)
+        let coreFlags = try comm.scatter(flags, counts: counts, displacements: displacements)
+        // Rank 0 keeps only the geometry while the ranks compute.
+        let grid = root?.inputs.experimental.volume.grid
+        let hadWisdom = root?.hadWisdom ?? false
+        root = nil
+        endPhase(1)
+
+        // Halos: the planes of other ranks' cores that this rank's windows reach.
+        let below = layout.centre, above = layout.window - 1 - layout.centre
+        let held = HaloRange(core: core, below: below, above: above, depth: shape.z).held
+        let transfers = haloTransfers(partition: partition, below: below, above: above, depth: shape.z)
+        let slabE = try withHalo(core: coreE, held: held, transfers: transfers, partition: partition, plane: plane)
+        let slabM = try withHalo(core: coreM, held: held, transfers: transfers, partition: partition, plane: plane)
+        endPhase(2)
+
+        // Test hook for the fault test: this rank dies here, mid-run, as a crashed node would.
+        if ProcessInfo.processInfo.environment["LOCALSCALE_TEST_KILL_RANK"] == "\(comm.rank)" {
+            FileHandle.standardError.write(Data("localscale: rank \(comm.rank) exits (LOCALSCALE_TEST_KILL_RANK)\n".utf8))
+            exit(9)
+        }
+
+        // This rank's voxels, scaled with its threads.
+        let voxels = Array(coreFlags.indices.lazy.filter { coreFlags[$0] != 0 }.map { $0 + core.lowerBound * plane })
+        timings.voxels = voxels.count
+        let fft = CubeFFT(padded: layout.padded, filled: layout.window, planning: command.planning)
+        let counter = ScalingProgress(total: voxels.count)
+        let reporter = comm.isRoot && command.showsProgress ? ProgressLine(progress: counter) : nil
+        reporter?.start()
+        var coreOut = [Float](repeating: 0, count: coreE.count)
+        let values = slabE.withUnsafeBufferPointer { e in
+            slabM.withUnsafeBufferPointer { m in
+                let source = WindowSource(experimental: e, model: m, shape: shape, firstPlane: held.lowerBound,
+                                          experimentalOutside: Float(bitPattern: setup.experimentalOutside),
+                                          modelOutside: Float(bitPattern: setup.modelOutside))
+                return LocalScaling.scale(source, voxels: voxels, layout: layout, fft: fft,
+                                          threads: command.threads, progress: counter)
+            }
+        }
+        for (n, i) in voxels.enumerated() { coreOut[i - core.lowerBound * plane] = values[n] }
+        reporter?.finish()
+        endPhase(3)
+
+        let gathered = try comm.gather(coreOut, counts: counts, displacements: displacements, total: shape.x * shape.y * shape.z)
+        endPhase(4)
+
+        // Rank 0 writes the map(s); then the timing table goes to everyone and into the files.
+        failure = nil
+        var hdf5: HDF5Writer?
+        if let grid {
+            do {
+                let volume = Volume(grid: grid, values: gathered)
+                if let path = command.outputPath {
+                    try MRCFile.write(volume, to: path, labels: command.provenanceLabels())
+                }
+                if let path = command.hdf5Path {
+                    hdf5 = try HDF5Writer(path: path)
+                    try writeMap(volume, setup: setup, to: hdf5!)
+                }
+                command.saveWisdom(logger: logger, hadWisdom: hadWisdom)
+            } catch { failure = error }
+        }
+        endPhase(5)
+        let table = TimingTable(rows: try comm.allGather(timings.row), ranks: comm.size)
+        if comm.isRoot && failure == nil {
+            do {
+                if let hdf5 {
+                    try table.write(to: hdf5)
+                    try writeProvenance(to: hdf5)
+                    try hdf5.commit()
+                }
+                if let path = command.timingsPath { try table.writeJSON(to: path, threads: command.threads) }
+            } catch { failure = error }
+        }
+        try agree(on: failure)
+        if comm.isRoot {
+            report(table, partition: partition, total: Communicator.time - started)
+        }
+    }
+
+    /// `/map` and its geometry attributes.
+    private func writeMap(_ volume: Volume, setup: RunSetup, to file: HDF5Writer) throws {
+        let s = volume.grid.shape
+        try file.write(volume.values, to: "/map", dims: [s.z, s.y, s.x], chunk: [min(s.z, 16), s.y, s.x])
+        try file.setAttribute("voxel_size", volume.grid.voxelSize.array, on: "/map")
+        try file.setAttribute("origin", volume.grid.origin.array, on: "/map")
+        try file.setAttribute("nstart", volume.grid.start.array.map(Double.init), on: "/map")
+        try file.setAttribute("window", [Double(setup.window)], on: "/map")
+        try file.setAttribute("pad_factor", [setup.padFactor ?? .nan], on: "/map")
+        try file.setAttribute("rule", setup.padFactor == nil ? "locscale2" : "exact", on: "/map")
+        try file.setAttribute("layout", "(z, y, x), x fastest; voxel_size, origin (Å) and nstart in x, y, z order", on: "/map")
+    }
+
+    /// `/provenance`: version, command line, inputs with their sizes in bytes, ranks and threads.
+    private func writeProvenance(to file: HDF5Writer) throws {
+        try file.group("/provenance")
+        try file.setAttribute("version", "localscale \(LocalScaleCommand.version)", on: "/provenance")
+        try file.setAttribute("command_line", CommandLine.arguments.joined(separator: " "), on: "/provenance")
+        let inputs = [command.experimentalPath, command.modelMapPath] + (command.maskPath.map { [$0] } ?? [])
+        let sizes = inputs.map { ((try? FileManager.default.attributesOfItem(atPath: $0)[.size]) as? Int) ?? -1 }
+        try file.setAttribute("inputs", zip(inputs, sizes).map { "\($0) (\($1) bytes)" }.joined(separator: "; "), on: "/provenance")
+        try file.setAttribute("ranks", [Double(comm.size)], on: "/provenance")
+        try file.setAttribute("threads_per_rank", [Double(command.threads)], on: "/provenance")
+        try file.setAttribute("date", ISO8601DateFormatter().string(from: Date()), on: "/provenance")
+    }
+
+    /// Rank 0's `failure` on every rank, as an `AgreedFailure` (carrying the error on rank 0);
+    /// nothing when rank 0 had none.
+    private func agree(on failure: Error?) throws {
+        let message = try comm.broadcast(failure.map { "\($0)" } ?? "")
+        guard !message.isEmpty else { return }
+        throw AgreedFailure(error: comm.isRoot ? failure : nil)
+    }
+
+    /// Rank 0: reads and checks the three maps, chooses the window, lists the voxels to scale,
+    /// and makes the FFT plans (from the wisdom file when there is one).
+    private func readInputs() throws -> RootInputs {
+        for path in [command.outputPath, command.hdf5Path, command.timingsPath].compactMap({ $0 }) {
+            try checkWritable(path)
+        }
+        let experimental = try command.read(command.experimentalPath)
+        let model = try command.read(command.modelMapPath)
+        let mask = try command.maskPath.map(command.read)
+        let grid = experimental.volume.grid
+        let rule: ScalingRule = command.compat == .locscale2 ? .locscale2 : .exact(padFactor: command.padFactor)
+        var w = command.window ?? defaultWindow(meanVoxelSize: grid.meanVoxelSize)
+        if rule == .locscale2 && w % 2 == 1 {
+            logger.notice("--compat locscale2 rounds the window up to even: \(w) → \(w + 1) voxels")
+            w += 1
+        }
+        let sizes = grid.voxelSize.array
+        if sizes.max()! > sizes.min()! * 1.001 {
+            logger.warning("\(command.experimentalPath): voxel sizes differ per axis (\(sizes.map { formatDecimal($0) }.joined(separator: " × ")) Å); the window is \(w) voxels along each")
+        }
+        if mask == nil { logger.warning("no --mask given: every voxel is scaled") }
+        let inputs = try ScalingInputs(experimental: experimental, model: model, mask: mask, window: w)
+        let voxels = LocalScaling.voxelsToScale(inputs, window: w, rule: rule)
+        let layout = SpectrumLayout(window: w, rule: rule)
+        var planeCounts = [Int](repeating: 0, count: grid.shape.z)
+        for i in voxels { planeCounts[i / (grid.shape.x * grid.shape.y)] += 1 }
+
+        let hadWisdom = command.loadWisdom()
+        _ = CubeFFT(padded: layout.padded, filled: w, planning: command.planning)
+        var padFactor: Double?
+        if case .exact(let factor) = rule { padFactor = factor }
+        let setup = RunSetup(shape: grid.shape.array, window: w, padFactor: padFactor, planeCounts: planeCounts,
+                             experimentalOutside: inputs.meanOutsideMask(experimental.volume).bitPattern,
+                             modelOutside: inputs.meanOutsideMask(model.volume).bitPattern,
+                             wisdom: FFTW.exportWisdom())
+        logger.info("scaling \(voxels.count) voxels: window \(w) voxels (\(formatDecimal(Double(w) * grid.meanVoxelSize, digits: 1)) Å), FFT box \(layout.padded)³, \(rule == .locscale2 ? "locscale2 rules" : "pad factor \(formatDecimal(command.padFactor))"), \(comm.size) rank(s) × \(command.threads) thread(s)")
+        return RootInputs(inputs: inputs, voxels: voxels, setup: setup, hadWisdom: hadWisdom)
+    }
+
+    /// This rank's `held` planes: its core plus the halo planes received from their owners.
+    private func withHalo(core: [Float], held: Range<Int>, transfers: [PlaneTransfer],
+                         partition: SlabPartition, plane: Int) throws -> [Float] {
+        let mine = partition.ranges[comm.rank]
+        var slab = [Float](repeating: 0, count: held.count * plane)
+        if !mine.isEmpty {
+            slab.replaceSubrange((mine.lowerBound - held.lowerBound) * plane ..< (mine.upperBound - held.lowerBound) * plane,
+                                 with: core)
+        }
+        try core.withUnsafeBufferPointer { coreValues in
+            try slab.withUnsafeMutableBufferPointer { slabValues in
+                let sends = transfers.filter { $0.from == comm.rank }.map { t in
+                    (rank: t.to, values: UnsafeBufferPointer(rebasing: coreValues[
+                        (t.planes.lowerBound - mine.lowerBound) * plane ..< (t.planes.upperBound - mine.lowerBound) * plane]))
+                }
+                let receives = transfers.filter { $0.to == comm.rank }.map { t in
+                    (rank: t.from, buffer: UnsafeMutableBufferPointer(rebasing: slabValues[
+                        (t.planes.lowerBound - held.lowerBound) * plane ..< (t.planes.upperBound - held.lowerBound) * plane]))
+                }
+                try comm.exchange(sends: sends, receives: receives)
+            }
+        }
+        return slab
+    }
+
+    /// Rank 0: the per-rank timing table and the summary line.
+    private func report(_ table: TimingTable, partition: SlabPartition, total: Double) {
+        if comm.size > 1 {
+            logger.info("per-rank seconds:\n\(table.text)\nwork imbalance (max/mean masked voxels) \(formatDecimal(partition.imbalance, digits: 3))")
+        }
+        let computeWall = table.compute.max() ?? 0
+        let rate = Double(table.voxels) / max(computeWall, 1e-9)
+        let coreMicroseconds = table.compute.reduce(0, +) * Double(command.threads) / Double(max(table.voxels, 1)) * 1e6
+        let outputs = [command.outputPath, command.hdf5Path].compactMap { $0 }.joined(separator: " and ")
+        logger.info("scaled \(table.voxels) voxels in \(formatDecimal(computeWall, digits: 2)) s (\(Int(rate)) voxels/s, \(formatDecimal(coreMicroseconds, digits: 1)) core-µs/voxel); total \(formatDecimal(total, digits: 2)) s; wrote \(outputs)")
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import LocScaleHDF5
+
+/// Seconds one rank spent in each phase of a run, its planes and the voxels it scaled.
+struct RankTimings {
+    static let phases = ["read", "scatter", "halo", "compute", "gather", "write"]
+    var seconds = [Double](repeating: 0, count: phases.count)
+    var voxels = 0
+    var planes = 0 ..< 0
+
+    /// Flattened for `allGather`: the phase seconds, voxels, first plane, end plane.
+    var row: [Double] { seconds + [Double(voxels), Double(planes.lowerBound), Double(planes.upperBound)] }
+    static var rowLength: Int { phases.count + 3 }
+}
+
+/// Every rank's timings, as gathered: printed by rank 0, stored in HDF5 `/timing` and as JSON.
+struct TimingTable {
+    /// `rows[r]` = rank r's `RankTimings.row`.
+    let rows: [[Double]]
+
+    init(rows flat: [Double], ranks: Int) {
+        rows = (0..<ranks).map { Array(flat[$0 * RankTimings.rowLength ..< ($0 + 1) * RankTimings.rowLength]) }
+    }
+
+    private var phaseCount: Int { RankTimings.phases.count }
+    func seconds(_ phase: String) -> [Double] { rows.map { $0[RankTimings.phases.firstIndex(of: phase)!] } }
+    var compute: [Double] { seconds("compute") }
+    var voxelCounts: [Int] { rows.map { Int($0[phaseCount]) } }
+    var voxels: Int { voxelCounts.reduce(0, +) }
+    var zStart: [Int] { rows.map { Int($0[phaseCount + 1]) } }
+    var zEnd: [Int] { rows.map { Int($0[phaseCount + 2]) } }
+
+    /// max/mean compute seconds over the ranks (1 = balanced).
+    var imbalance: Double {
+        let mean = compute.reduce(0, +) / Double(max(compute.count, 1))
+        return mean > 0 ? compute.max()! / mean : 1
+    }
+
+    /// The table as rank 0 prints it.
+    var text: String {
+        var lines = ["rank  planes        voxels     read  scatter     halo  compute   gather    write"]
+        for r in rows.indices {
+            let planes = "\(zStart[r])..<\(zEnd[r])".padding(toLength: 12, withPad: " ", startingAt: 0)
+            let phases = RankTimings.phases.map { String(format: "%8.2f", seconds($0)[r]) }.joined(separator: " ")
+            lines.append(String(format: "%4d  ", r) + planes + String(format: "%8d ", voxelCounts[r]) + phases)
+        }
+        lines.append("compute imbalance (max/mean) \(String(format: "%.3f", imbalance))")
+        return lines.joined(separator: "\n")
+    }
+
+    /// `/timing`: one entry per rank in each dataset, and the imbalance as an attribute.
+    func write(to file: HDF5Writer) throws {
+        try file.group("/timing")
+        try file.write(rows.indices.map { Int64($0) }, to: "/timing/rank")
+        try file.write(zStart.map(Int64.init), to: "/timing/z_start")
+        try file.write(zEnd.map(Int64.init), to: "/timing/z_end")
+        try file.write(voxelCounts.map(Int64.init), to: "/timing/voxels")
+        for phase in RankTimings.phases { try file.write(seconds(phase), to: "/timing/\(phase)_s") }
+        try file.setAttribute("imbalance", [imbalance], on: "/timing")
+        try file.setAttribute("note", "seconds per rank; write is rank 0's MRC and /map writing", on: "/timing")
+    }
+
+    /// The same table as JSON, written atomically.
+    func writeJSON(to path: String, threads: Int) throws {
+        var ranks: [[String: Any]] = []
+        for r in rows.indices {
+            var entry: [String: Any] = ["rank": r, "z_start": zStart[r], "z_end": zEnd[r], "voxels": voxelCounts[r]]
+            for phase in RankTimings.phases { entry["\(phase)_s"] = seconds(phase)[r] }
+            ranks.append(entry)
+        }
+        let document: [String: Any] = ["ranks": rows.count, "threads_per_rank": threads, "voxels": voxels,
+                                       "imbalance": imbalance, "timing": ranks]
+        let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
+        let temporary = "\(path).tmp-\(getpid())"
+        try data.write(to: URL(fileURLWithPath: temporary))
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+    }
+}

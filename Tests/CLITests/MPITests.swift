@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+import LocScaleCore
+import LocScaleHDF5
+
+/// `mpirun -np N localscale scale …` on the built binary: the same map as one process, bit for
+/// bit, for every N; the same error and exit status for every N. Each mpirun runs under a
+/// timeout, so a hang fails the test instead of stalling CI.
+@Suite("mpirun", .serialized)
+struct MPITests {
+    static let ranks = [1, 2, 3, 4, 8]
+
+    /// Runs `mpirun -np ranks localscale ARGUMENTS` in the fixtures folder (90 s limit).
+    static func mpirun(_ ranks: Int, _ arguments: [String], environment extra: [String: String] = [:]) throws -> CLITests.Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        process.arguments = ["90", "mpirun", "--oversubscribe", "-np", "\(ranks)", CLITests.binary] + arguments
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMIX_") }
+        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        environment["LOCALSCALE_FFTW_WISDOM"] = "none"
+        environment.merge(extra) { $1 }
+        process.environment = environment
+        process.currentDirectoryURL = URL(fileURLWithPath: CLITests.fixtures)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CLITests.Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                               stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test("N ranks write the 1-rank map bit for bit (non-cubic, origin, mask on the box edge)",
+          arguments: ["2", "locscale2"])
+    func sameMapForEveryRankCount(rule: String) throws {
+        let scratch = Scratch()
+        let wisdom = scratch.file("wisdom")
+        let ruleArguments = rule == "locscale2" ? ["--compat", "locscale2"] : ["--pad-factor", rule]
+        var reference: Data?
+        for n in Self.ranks {
+            let out = scratch.file("np\(n).mrc")
+            let result = try Self.mpirun(n, ["scale", "--em", "em.mrc", "--model-map", "model.mrc", "--mask", "mask.mrc",
+                                             "--window", "8", "--threads", "1", "--fftw-wisdom", wisdom, "--out", out] + ruleArguments)
+            #expect(result.status == 0, "np \(n): \(result.stderr)")
+            let data = try CLITests.dataBytes(out)
+            if let reference { #expect(data == reference, "np \(n) differs from np 1") } else { reference = data }
+            if n > 1 {
+                #expect(result.stderr.contains("per-rank seconds:"))
+                #expect(result.stderr.contains("localscale: scaled 2474 voxels in"))
+            }
+        }
+        let expected = try MRCFile.read(path: CLITests.fixtures + "/" + (rule == "locscale2" ? "expected_compat_w8.mrc" : "expected_exact_w8_pad2.mrc"))
+        let output = try MRCFile.read(path: scratch.file("np8.mrc"))
+        #expect(output.volume.grid == expected.volume.grid)
+    }
+
+    @Test("a bad input gives the same line and exit 1 from every rank count, and no output")
+    func sameErrorForEveryRankCount() throws {
+        let scratch = Scratch()
+        for n in Self.ranks {
+            let out = scratch.file("bad\(n).mrc")
+            let result = try Self.mpirun(n, ["scale", "--em", "em.mrc", "--model-map", "b_model.mrc", "--mask", "mask.mrc",
+                                             "--window", "8", "--out", out])
+            #expect(result.status == 1, "np \(n)")
+            let lines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("localscale:") }
+            #expect(lines == ["localscale: error: b_model.mrc: shape 19×21×16 voxels differs from em.mrc's 22×18×20 voxels"], "np \(n): \(result.stderr) / \(result.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+    }
+
+    @Test("--hdf5 holds the map, one /timing row per rank with all voxels, and provenance; JSON the same",
+          arguments: [1, 3, 8])
+    func hdf5Output(ranks: Int) throws {
+        let scratch = Scratch()
+        let result = try Self.mpirun(ranks, ["scale", "--em", "em.mrc", "--model-map", "model.mrc", "--mask", "mask.mrc",
+                                             "--window", "8", "--threads", "1", "--fftw-wisdom", scratch.file("wisdom"),
+                                             "--out", scratch.file("out.mrc"), "--hdf5", scratch.file("out.h5"),
+                                             "--timings-json", scratch.file("t.json")])
+        #expect(result.status == 0, "\(result.stderr)")
+        let file = try HDF5Reader(path: scratch.file("out.h5"))
+        #expect(try file.shape(of: "/map") == [20, 18, 22])
+        #expect(try file.floats("/map") == MRCFile.read(path: scratch.file("out.mrc")).volume.values)
+        let voxels = try file.integers("/timing/voxels")
+        #expect(voxels.count == ranks)
+        #expect(voxels.reduce(0, +) == 2474)
+        #expect(try file.integers("/timing/rank") == (0..<ranks).map(Int64.init))
+        let zEnd = try file.integers("/timing/z_end")
+        #expect(zEnd.last == 20)
+        #expect(try file.doubles("/timing/compute_s").allSatisfy { $0 >= 0 })
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.file("t.json")))) as! [String: Any]
+        #expect(json["ranks"] as? Int == ranks)
+        #expect(json["voxels"] as? Int == 2474)
+        #expect((json["timing"] as? [[String: Any]])?.count == ranks)
+    }
+
+    @Test("a rank that dies mid-run ends the job non-zero within seconds, leaving no output")
+    func rankDies() throws {
+        let scratch = Scratch()
+        let start = Date()
+        let result = try Self.mpirun(3, ["scale", "--em", "em.mrc", "--model-map", "model.mrc", "--mask", "mask.mrc",
+                                         "--window", "8", "--threads", "1", "--out", scratch.file("out.mrc"),
+                                         "--hdf5", scratch.file("out.h5")],
+                                     environment: ["LOCALSCALE_TEST_KILL_RANK": "1"])
+        #expect(result.status != 0 && result.status != 124, "status \(result.status): \(result.stderr)")
+        #expect(Date().timeIntervalSince(start) < 30)
+        #expect(result.stderr.contains("rank 1 exits"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
+    }
+}

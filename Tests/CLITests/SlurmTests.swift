@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+import LocScaleHDF5
+
+/// The sbatch scripts cannot be submitted here (no slurm): each one is checked with `bash -n` and
+/// run as a batch job would run it, with the SLURM variables set by hand (it then launches with
+/// mpirun), and its outputs are read back.
+@Suite("slurm scripts", .serialized)
+struct SlurmTests {
+    static let slurm = URL(fileURLWithPath: CLITests.fixtures).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("slurm").path
+
+    static func runScript(_ name: String, _ variables: [String: String]) throws -> CLITests.Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        process.arguments = ["120", "bash", slurm + "/" + name]
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMIX_") && !$0.key.hasPrefix("SLURM_") }
+        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
+        environment["LOCALSCALE"] = CLITests.binary
+        environment["EM"] = CLITests.fixtures + "/em.mrc"
+        environment["MODEL"] = CLITests.fixtures + "/model.mrc"
+        environment["MASK"] = CLITests.fixtures + "/mask.mrc"
+        environment["EXTRA"] = "--window 8 --fftw-wisdom none"
+        environment.merge(variables) { $1 }
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CLITests.Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                               stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test("every script parses", arguments: ["localscale.sbatch", "localscale-multinode.sbatch", "scaling-study.sbatch"])
+    func syntax(script: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-n", Self.slurm + "/" + script]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+
+    @Test("one node: ranks from SLURM_NTASKS, threads from SLURM_CPUS_PER_TASK")
+    func oneNode() throws {
+        let scratch = Scratch()
+        let result = try Self.runScript("localscale.sbatch", ["SLURM_NTASKS": "2", "SLURM_CPUS_PER_TASK": "1",
+                                                              "OUT": scratch.file("out.mrc")])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("2 rank(s) × 1 thread(s)"))
+        #expect(try HDF5Reader(path: scratch.file("out.h5")).integers("/timing/voxels").reduce(0, +) == 2474)
+        #expect(FileManager.default.fileExists(atPath: scratch.file("out.mrc")))
+    }
+
+    @Test("several nodes: ranks = nodes × tasks per node")
+    func multiNode() throws {
+        let scratch = Scratch()
+        let result = try Self.runScript("localscale-multinode.sbatch", ["SLURM_NNODES": "1", "SLURM_NTASKS_PER_NODE": "3",
+                                                                        "SLURM_CPUS_PER_TASK": "1", "OUT": scratch.file("out.mrc")])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try HDF5Reader(path: scratch.file("out.h5")).integers("/timing/rank") == [0, 1, 2])
+    }
+
+    @Test("scaling study: array task i runs RANK_COUNTS[i] ranks into its own HDF5 file")
+    func scalingStudy() throws {
+        let scratch = Scratch()
+        for task in 0..<2 {
+            let result = try Self.runScript("scaling-study.sbatch", ["SLURM_ARRAY_TASK_ID": "\(task)", "RANK_COUNTS": "1 3",
+                                                                     "SLURM_CPUS_PER_TASK": "1", "STUDY": scratch.file("study")])
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        #expect(try HDF5Reader(path: scratch.file("study/ranks-1.h5")).integers("/timing/rank").count == 1)
+        #expect(try HDF5Reader(path: scratch.file("study/ranks-3.h5")).integers("/timing/rank").count == 3)
+    }
+}

@@ -1,0 +1,49 @@
+import Testing
+@testable import LocScaleParallel
+
+@Suite("Slab partition and halo plan (pure, no MPI)")
+struct SlabPartitionTests {
+    @Test("slabs are contiguous, cover every plane, and balance the work")
+    func balancesWork() {
+        // A spherical mask: most work in the middle planes.
+        let counts = (0..<40).map { z in max(0, 400 - (z - 20) * (z - 20)) }
+        for ranks in 1...8 {
+            let partition = SlabPartition(planeCounts: counts, ranks: ranks)
+            #expect(partition.ranges.count == ranks)
+            #expect(partition.ranges.first!.lowerBound == 0)
+            #expect(partition.ranges.last!.upperBound == 40)
+            for r in 1..<ranks { #expect(partition.ranges[r].lowerBound == partition.ranges[r - 1].upperBound) }
+            #expect(partition.work.reduce(0, +) == counts.reduce(0, +))
+            // Nearest boundaries: each rank within one plane's count of the mean on either side.
+            let mean = Double(counts.reduce(0, +)) / Double(ranks)
+            for w in partition.work { #expect(abs(Double(w) - mean) <= 2 * Double(counts.max()!), "\(ranks) ranks: \(partition.work)") }
+            if ranks <= 4 { #expect(partition.imbalance < 1.1, "\(ranks) ranks: \(partition.work)") }
+        }
+    }
+
+    @Test("more ranks than planes with work: some ranks get nothing")
+    func idleRanks() {
+        let partition = SlabPartition(planeCounts: [0, 5, 5, 0], ranks: 6)
+        #expect(partition.ranges.map(\.count).reduce(0, +) == 4)
+        #expect(partition.work.filter { $0 == 0 }.count >= 4)
+        #expect(partition.work.reduce(0, +) == 10)
+    }
+
+    @Test("halos reach across thin neighbours, straight from the owners")
+    func multiHopHalo() {
+        // Slabs of 1 plane, halo of 3 below and 4 above: rank 0 needs planes 1–4 from four ranks.
+        let partition = SlabPartition(planeCounts: [Int](repeating: 1, count: 8), ranks: 8)
+        #expect(partition.ranges == (0..<8).map { $0 ..< $0 + 1 })
+        let transfers = haloTransfers(partition: partition, below: 3, above: 4, depth: 8)
+        let toZero = transfers.filter { $0.to == 0 }
+        #expect(toZero.map(\.from) == [1, 2, 3, 4])
+        #expect(toZero.map(\.planes) == [1 ..< 2, 2 ..< 3, 3 ..< 4, 4 ..< 5])
+        // Every rank ends up holding exactly its halo range.
+        for rank in 0..<8 {
+            let held = HaloRange(core: partition.ranges[rank], below: 3, above: 4, depth: 8).held
+            var planes = Set(partition.ranges[rank])
+            for t in transfers where t.to == rank { planes.formUnion(t.planes) }
+            #expect(planes == Set(held))
+        }
+    }
+}
