@@ -77,18 +77,28 @@ struct DistributedScaling {
         let displacements = partition.ranges.map { $0.lowerBound * plane }
 
         // Core slabs of both maps and of the "scale this voxel" flags.
-        let flags: [Float] = root.map { r in
-            var f = [Float](repeating: 0, count: shape.x * shape.y * shape.z)
-            for i in r.voxels { f[i] = 1 }
-            return f
-        } ?? []
-        let coreE = try comm.scatter(root?.inputs.experimental.volume.values ?? [], counts: counts, displacements: displacements)
-        let coreM = try comm.scatter(root?.inputs.model.volume.values ?? [], counts: counts, displacements: displacements)
-        let coreFlags = try comm.scatter(flags, counts: counts, displacements: displacements)
-        // Rank 0 keeps only the geometry while the ranks compute.
+        // Which voxels to scale travels as flags; each rank keeps the list of its own.
+        let voxels: [Int]
+        do {
+            let flags: [Float] = root.map { r in
+                var f = [Float](repeating: 0, count: shape.x * shape.y * shape.z)
+                for i in r.voxels { f[i] = 1 }
+                return f
+            } ?? []
+            let coreFlags = try comm.scatter(flags, counts: counts, displacements: displacements)
+            voxels = Array(coreFlags.indices.lazy.filter { coreFlags[$0] != 0 }.map { $0 + core.lowerBound * plane })
+        }
+        // Rank 0 keeps only the geometry once the maps are scattered; every copy is released as
+        // soon as the next one exists, so memory peaks at about two maps beyond the slabs.
         let grid = root?.inputs.experimental.volume.grid
         let hadWisdom = root?.hadWisdom ?? false
+        var wholeE = root?.inputs.experimental.volume.values ?? []
+        var wholeM = root?.inputs.model.volume.values ?? []
         root = nil
+        var coreE = try comm.scatter(wholeE, counts: counts, displacements: displacements)
+        wholeE = []
+        var coreM = try comm.scatter(wholeM, counts: counts, displacements: displacements)
+        wholeM = []
         endPhase(1)
 
         // Halos: the planes of other ranks' cores that this rank's windows reach.
@@ -96,7 +106,9 @@ struct DistributedScaling {
         let held = HaloRange(core: core, below: below, above: above, depth: shape.z).held
         let transfers = haloTransfers(partition: partition, below: below, above: above, depth: shape.z)
         let slabE = try withHalo(core: coreE, held: held, transfers: transfers, partition: partition, plane: plane)
+        coreE = []
         let slabM = try withHalo(core: coreM, held: held, transfers: transfers, partition: partition, plane: plane)
+        coreM = []
         endPhase(2)
 
         // Test hook for the fault test: this rank dies here, mid-run, as a crashed node would.
@@ -106,13 +118,12 @@ struct DistributedScaling {
         }
 
         // This rank's voxels, scaled with its threads.
-        let voxels = Array(coreFlags.indices.lazy.filter { coreFlags[$0] != 0 }.map { $0 + core.lowerBound * plane })
         timings.voxels = voxels.count
         let fft = CubeFFT(padded: layout.padded, filled: layout.window, planning: command.planning)
         let counter = ScalingProgress(total: voxels.count)
         let reporter = comm.isRoot && command.showsProgress ? ProgressLine(progress: counter) : nil
         reporter?.start()
-        var coreOut = [Float](repeating: 0, count: coreE.count)
+        var coreOut = [Float](repeating: 0, count: core.count * plane)
         let values = slabE.withUnsafeBufferPointer { e in
             slabM.withUnsafeBufferPointer { m in
                 let source = WindowSource(experimental: e, model: m, shape: shape, firstPlane: held.lowerBound,
