@@ -192,7 +192,7 @@ struct DistributedScaling {
         try file.group("/provenance")
         try file.setAttribute("version", "localscale \(LocalScaleCommand.version)", on: "/provenance")
         try file.setAttribute("command_line", CommandLine.arguments.joined(separator: " "), on: "/provenance")
-        let inputs = [command.experimentalPath, command.modelMapPath] + (command.maskPath.map { [$0] } ?? [])
+        let inputs = [command.experimentalPath, command.modelMapPath ?? command.modelPath!] + (command.maskPath.map { [$0] } ?? [])
         let sizes = inputs.map { ((try? FileManager.default.attributesOfItem(atPath: $0)[.size]) as? Int) ?? -1 }
         try file.setAttribute("inputs", zip(inputs, sizes).map { "\($0) (\($1) bytes)" }.joined(separator: "; "), on: "/provenance")
         try file.setAttribute("ranks", [Double(comm.size)], on: "/provenance")
@@ -211,11 +211,23 @@ struct DistributedScaling {
     /// Rank 0: reads and checks the three maps, chooses the window, lists the voxels to scale,
     /// and makes the FFT plans (from the wisdom file when there is one).
     private func readInputs() throws -> RootInputs {
-        for path in [command.outputPath, command.hdf5Path, command.timingsPath].compactMap({ $0 }) {
+        for path in [command.outputPath, command.hdf5Path, command.timingsPath, command.savedModelMapPath].compactMap({ $0 }) {
             try checkWritable(path)
         }
         let experimental = try command.read(command.experimentalPath)
-        let model = try command.read(command.modelMapPath)
+        let model: NamedVolume
+        if let path = command.modelMapPath {
+            model = try command.read(path)
+        } else {
+            let path = command.modelPath!
+            let start = Date()
+            let map = try command.modelOptions.modelMap(from: path, on: experimental.volume.grid, threads: command.threads)
+            logger.info("simulated the model map of \(path) in \(formatDecimal(Date().timeIntervalSince(start), digits: 2)) s")
+            if let saved = command.savedModelMapPath {
+                try MRCFile.write(map, to: saved, labels: ["localscale \(LocalScaleCommand.version): model map of \(path)"])
+            }
+            model = NamedVolume(path: path, volume: map)
+        }
         let mask = try command.maskPath.map(command.read)
         let grid = experimental.volume.grid
         let rule: ScalingRule = command.compat == .locscale2 ? .locscale2 : .exact(padFactor: command.padFactor)

@@ -28,7 +28,15 @@ struct ScaleCommand: ParsableCommand {
     var experimentalPath: String
 
     @Option(name: .customLong("model-map"), help: ArgumentHelp("Model map on the same grid as --em.", valueName: "model.mrc"))
-    var modelMapPath: String
+    var modelMapPath: String?
+
+    @Option(name: .customLong("model"), help: ArgumentHelp("Atomic model (PDB, mmCIF, .gz) to simulate the model map from, on the grid of --em (instead of --model-map).", valueName: "model.pdb"))
+    var modelPath: String?
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(name: .customLong("save-model-map"), help: ArgumentHelp("With --model: also write the simulated model map.", valueName: "model-map.mrc"))
+    var savedModelMapPath: String?
 
     @Option(name: .customLong("mask"), help: ArgumentHelp("Mask on the same grid; voxels >= 0.5 are scaled (default: all voxels).", valueName: "mask.mrc"))
     var maskPath: String?
@@ -76,6 +84,12 @@ struct ScaleCommand: ParsableCommand {
         }
         if let requestedThreads, requestedThreads < 1 {
             throw ValidationError("--threads \(requestedThreads): must be at least 1")
+        }
+        guard (modelMapPath == nil) != (modelPath == nil) else {
+            throw ValidationError("give either --model-map MAP.mrc or --model MODEL.pdb (with --resolution)")
+        }
+        if savedModelMapPath != nil && modelPath == nil {
+            throw ValidationError("--save-model-map needs --model")
         }
         guard outputPath != nil || hdf5Path != nil else {
             throw ValidationError("give --out OUT.mrc, --hdf5 OUT.h5, or both")

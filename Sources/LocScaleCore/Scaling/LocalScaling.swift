@@ -73,7 +73,7 @@ public enum LocalScaling {
         voxels.withUnsafeBufferPointer { voxelList in
             values.withUnsafeMutableBufferPointer { output in
                 let work = UnsafeSendable((voxelList, output))
-                runOnThreads(max(1, threads)) {
+                runOnThreads(max(1, threads)) { _ in
                     let scaler = WindowScaler(layout: layout, fft: fft)
                     let (list, out) = work.value
                     while true {
@@ -93,17 +93,18 @@ public enum LocalScaling {
         return values
     }
 
-    /// Runs `body` on `count` threads (the calling thread waits) and returns when all are done.
-    static func runOnThreads(_ count: Int, _ body: @escaping @Sendable () -> Void) {
+    /// Runs `body(i)` for `i` in `0..<count`, each on its own thread (the calling thread waits),
+    /// and returns when all are done.
+    static func runOnThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
         if count == 1 {
-            body()
+            body(0)
             return
         }
         let group = DispatchGroup()
-        for _ in 0..<count {
+        for index in 0..<count {
             group.enter()
             let thread = Thread {
-                body()
+                body(index)
                 group.leave()
             }
             thread.stackSize = 8 << 20
