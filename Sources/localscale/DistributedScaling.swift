@@ -220,9 +220,8 @@ struct DistributedScaling {
             model = try command.read(path)
         } else {
             let path = command.modelPath!
-            let start = Date()
-            let map = try command.modelOptions.modelMap(from: path, on: experimental.volume.grid, threads: command.threads)
-            logger.info("simulated the model map of \(path) in \(formatDecimal(Date().timeIntervalSince(start), digits: 2)) s")
+            let map = try command.modelOptions.modelMap(from: path, on: experimental.volume.grid,
+                                                        threads: command.threads, logger: logger)
             if let saved = command.savedModelMapPath {
                 try MRCFile.write(map, to: saved, labels: ["localscale \(LocalScaleCommand.version): model map of \(path)"])
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LocScaleCore
+import Logging
 
 /// Options that choose and read an atomic model, shared by `simulate` and `scale --model`.
 struct ModelOptions: ParsableArguments {
@@ -13,12 +14,16 @@ struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Resolution d_min of the model map in Å (default: Nyquist, 2 × the largest voxel size).", valueName: "Å"))
     var resolution: Double?
 
-    /// Reads `path` and simulates its model map on `grid`.
-    func modelMap(from path: String, on grid: Grid, threads: Int) throws -> Volume {
+    /// Reads `path` and simulates its model map on `grid`, saying what it took.
+    func modelMap(from path: String, on grid: Grid, threads: Int, logger: Logger) throws -> Volume {
+        let start = Date()
         let model = try AtomicModel.read(path: path, modelNumber: modelNumber, unknownElementAs: unknownElementAs)
+        let read = Date().timeIntervalSince(start)
         let simulator = try DensitySimulator(grid: grid, resolution: resolution)
         try simulator.checkFrame(model)
-        return simulator.simulate(model, threads: threads)
+        let (map, atomSeconds, fourierSeconds) = simulator.simulateTimed(model, threads: threads)
+        logger.info("model map of \(path): \(model.atoms.count) atoms, d_min \(formatDecimal(simulator.resolution)) Å on \(grid.shape.x)×\(grid.shape.y)×\(grid.shape.z); read \(formatDecimal(read, digits: 2)) s, atoms \(formatDecimal(atomSeconds, digits: 2)) s (\(formatDecimal(atomSeconds * Double(threads) / Double(model.atoms.count) * 1e6, digits: 1)) core-µs/atom), Fourier \(formatDecimal(fourierSeconds, digits: 2)) s, \(threads) thread(s)")
+        return map
     }
 }
 
@@ -52,9 +57,8 @@ struct SimulateCommand: ParsableCommand {
         let logger = makeLogger(quiet: false)
         try checkWritable(outputPath)
         let grid = try MRCFile.readHeader(path: likePath).grid
-        let start = Date()
-        let map = try model.modelMap(from: modelPath, on: grid, threads: threads)
+        let map = try model.modelMap(from: modelPath, on: grid, threads: threads, logger: logger)
         try MRCFile.write(map, to: outputPath, labels: ["localscale \(LocalScaleCommand.version): simulate \(modelPath) like \(likePath)"])
-        logger.info("simulated \(modelPath) on \(grid.shape.x)×\(grid.shape.y)×\(grid.shape.z) in \(formatDecimal(Date().timeIntervalSince(start), digits: 2)) s; wrote \(outputPath)")
+        logger.info("wrote \(outputPath)")
     }
 }

@@ -13,6 +13,19 @@ public enum FFTW {
     /// Serialises every call into FFTW's planner.
     static let plannerLock = NSLock()
 
+    /// FFTW's threads, initialised once; whole-map transforms use them (`threads:` below).
+    nonisolated(unsafe) private static var threadsReady = false
+
+    /// Plans `make()` with `threads` FFTW threads (1 for per-voxel plans), under the planner lock.
+    static func plan<T>(threads: Int, _ make: () -> T) -> T {
+        plannerLock.withLock {
+            if threads > 1 && !threadsReady { threadsReady = fftwf_init_threads() != 0 }
+            if threadsReady { fftwf_plan_with_nthreads(Int32(max(1, threads))) }
+            defer { if threadsReady { fftwf_plan_with_nthreads(1) } }
+            return make()
+        }
+    }
+
     /// Loads plans measured earlier from a wisdom file. With them FFTW makes exactly the plans
     /// it made then, so outputs are bitwise reproducible across runs that share the file; plans
     /// measured afresh may pick another algorithm and differ in the last bits.
@@ -90,13 +103,16 @@ public final class RealToComplexPlan3D: @unchecked Sendable {
 
     private let plan: fftwf_plan
 
-    /// Plans with the given effort. The input array is preserved by `execute`.
-    public init(nz: Int, ny: Int, nx: Int, planning: FFTPlanning = .patient) {
+    /// Plans with the given effort and FFTW threads (for whole maps), on `buffers` when given
+    /// (planning on scratch arrays would double the memory of a big transform; `.estimate`
+    /// leaves them untouched). The input array is preserved by `execute`.
+    public init(nz: Int, ny: Int, nx: Int, planning: FFTPlanning = .patient, threads: Int = 1,
+                buffers: (input: AlignedBuffer<Float>, output: AlignedBuffer<Float>)? = nil) {
         self.nz = nz; self.ny = ny; self.nx = nx
-        let input = AlignedBuffer<Float>(count: nz * ny * nx)
-        let output = AlignedBuffer<Float>(count: 2 * nz * ny * (nx / 2 + 1))
+        let input = buffers?.input ?? AlignedBuffer<Float>(count: nz * ny * nx)
+        let output = buffers?.output ?? AlignedBuffer<Float>(count: 2 * nz * ny * (nx / 2 + 1))
         let flags = planning.flags
-        plan = FFTW.plannerLock.withLock {
+        plan = FFTW.plan(threads: threads) {
             output.pointer.withMemoryRebound(to: fftwf_complex.self, capacity: nz * ny * (nx / 2 + 1)) {
                 fftwf_plan_dft_r2c_3d(Int32(nz), Int32(ny), Int32(nx), input.pointer, $0, flags)!
             }
@@ -120,11 +136,13 @@ public final class ComplexToRealPlan3D: @unchecked Sendable {
     public let nz: Int, ny: Int, nx: Int
     private let plan: fftwf_plan
 
-    public init(nz: Int, ny: Int, nx: Int) {
+    /// Plans with `FFTW_ESTIMATE` (arrays untouched) and FFTW threads, on `buffers` when given.
+    public init(nz: Int, ny: Int, nx: Int, threads: Int = 1,
+                buffers: (input: AlignedBuffer<Float>, output: AlignedBuffer<Float>)? = nil) {
         self.nz = nz; self.ny = ny; self.nx = nx
-        let input = AlignedBuffer<Float>(count: 2 * nz * ny * (nx / 2 + 1))
-        let output = AlignedBuffer<Float>(count: nz * ny * nx)
-        plan = FFTW.plannerLock.withLock {
+        let input = buffers?.input ?? AlignedBuffer<Float>(count: 2 * nz * ny * (nx / 2 + 1))
+        let output = buffers?.output ?? AlignedBuffer<Float>(count: nz * ny * nx)
+        plan = FFTW.plan(threads: threads) {
             input.pointer.withMemoryRebound(to: fftwf_complex.self, capacity: nz * ny * (nx / 2 + 1)) {
                 fftwf_plan_dft_c2r_3d(Int32(nz), Int32(ny), Int32(nx), $0, output.pointer,
                                       localscale_fftw_estimate())!
