@@ -22,29 +22,40 @@ struct CLITests {
         let stderr: String
     }
 
-    /// Runs the binary in the fixtures folder with a 120 s limit.
-    static func run(_ arguments: [String], in directory: String = fixtures) throws -> Result {
+    /// Runs `/usr/bin/timeout LIMIT executable arguments` in `directory` with `environment`
+    /// (inherited OMPI_/PMIX_/SLURM_ variables removed, the user's FFTW wisdom cache off), so a
+    /// hang fails the test instead of stalling CI.
+    static func launch(_ executable: String, _ arguments: [String], in directory: String = fixtures,
+                       environment extra: [String: String] = [:], limit: Int = 120) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        // Keep the user's FFTW wisdom cache out of the tests.
-        var environment = ProcessInfo.processInfo.environment
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        process.arguments = ["\(limit)", executable] + arguments
+        var environment = ProcessInfo.processInfo.environment.filter { variable in
+            !["OMPI_", "PMIX_", "SLURM_"].contains { variable.key.hasPrefix($0) }
+        }
         environment["LOCALSCALE_FFTW_WISDOM"] = "none"
+        environment.merge(extra) { $1 }
         process.environment = environment
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let watchdog = DispatchWorkItem { process.terminate() }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 120, execute: watchdog)
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        watchdog.cancel()
         return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
                       stderr: String(decoding: stderr, as: UTF8.self))
     }
+
+    /// Runs the binary in `directory` (default: the fixtures).
+    static func run(_ arguments: [String], in directory: String = fixtures) throws -> Result {
+        try launch(binary, arguments, in: directory)
+    }
+
+    /// Environment that lets root run mpirun with more ranks than cores.
+    static let mpiEnvironment = ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+                                 "OMPI_MCA_rmaps_base_oversubscribe": "1"]
 
     static func scale(_ extra: [String], em: String = "em.mrc", model: String = "model.mrc",
                       mask: String? = "mask.mrc", out: String) throws -> Result {

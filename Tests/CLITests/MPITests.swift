@@ -12,25 +12,8 @@ struct MPITests {
 
     /// Runs `mpirun -np ranks localscale ARGUMENTS` in the fixtures folder (90 s limit).
     static func mpirun(_ ranks: Int, _ arguments: [String], environment extra: [String: String] = [:]) throws -> CLITests.Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        process.arguments = ["90", "mpirun", "--oversubscribe", "-np", "\(ranks)", CLITests.binary] + arguments
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMIX_") }
-        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-        environment["LOCALSCALE_FFTW_WISDOM"] = "none"
-        environment.merge(extra) { $1 }
-        process.environment = environment
-        process.currentDirectoryURL = URL(fileURLWithPath: CLITests.fixtures)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLITests.Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                               stderr: String(decoding: stderr, as: UTF8.self))
+        try CLITests.launch("mpirun", ["-np", "\(ranks)", CLITests.binary] + arguments,
+                            environment: CLITests.mpiEnvironment.merging(extra) { $1 }, limit: 90)
     }
 
     @Test("N ranks write the 1-rank map bit for bit (non-cubic, origin, mask on the box edge)",
