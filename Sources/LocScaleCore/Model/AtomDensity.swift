@@ -48,10 +48,12 @@ struct AtomDensity: Sendable {
         self.radius = radius
     }
 
-    /// Adds this atom, centred at `position` (Å from voxel (0, 0, 0)), to the periodic grid
-    /// `density` of `shape` voxels spaced `spacing` Å apart — only to its planes in `zRange`.
+    /// Adds this atom, centred at `position` (Å from voxel (0, 0, 0)), to the periodic grid of
+    /// `shape` voxels spaced `spacing` Å apart — only to its planes in `zRange`. `density` holds
+    /// the planes from `firstPlane` on, rows of `rowLength` floats (≥ shape.x, for padded layouts).
     func add(at position: SIMD3<Double>, to density: UnsafeMutableBufferPointer<Float>, shape: XYZ<Int>,
-             spacing: XYZ<Double>, zRange: Range<Int>) {
+             spacing: XYZ<Double>, zRange: Range<Int>, firstPlane: Int = 0, rowLength: Int? = nil) {
+        let rowLength = rowLength ?? shape.x
         let centre = XYZ(position.x / spacing.x, position.y / spacing.y, position.z / spacing.z)
         let low = XYZ(Int((centre.x - radius / spacing.x).rounded(.up)), Int((centre.y - radius / spacing.y).rounded(.up)),
                       Int((centre.z - radius / spacing.z).rounded(.up)))
@@ -71,7 +73,7 @@ struct AtomDensity: Sendable {
                 let dz = Double(iz) * spacing.z - position.z
                 for iy in low.y...high.y {
                     let dy = Double(iy) * spacing.y - position.y
-                    let row = (wrap(iz, shape.z) * shape.y + wrap(iy, shape.y)) * shape.x
+                    let row = ((wrap(iz, shape.z) - firstPlane) * shape.y + wrap(iy, shape.y)) * rowLength
                     for ix in low.x...high.x {
                         let dx = Double(ix) * spacing.x - position.x
                         var value = 0.0
@@ -109,7 +111,7 @@ struct AtomDensity: Sendable {
                 let last = min(nx - 1, Int(((position.x + halfWidth) / spacing.x).rounded(.down)) - low.x)
                 if first > last { continue }
                 for i in 0..<5 { weight[i] = amplitude[i] * exp(-rate[i] * (dy * dy + dz * dz)) }
-                let row = (wrap(iz, shape.z) * shape.y + wrap(iy, shape.y)) * shape.x
+                let row = ((wrap(iz, shape.z) - firstPlane) * shape.y + wrap(iy, shape.y)) * rowLength
                 for ix in first...last {
                     var value = 0.0
                     for i in 0..<5 { value += weight[i] * alongX[i * nx + ix] }

@@ -85,74 +85,25 @@ public struct DensitySimulator: Sendable {
     /// `simulate`, with the seconds spent summing atoms and in the Fourier part (FFTs, cut, fold).
     public func simulateTimed(_ model: AtomicModel, threads: Int) -> (map: Volume, atomSeconds: Double, fourierSeconds: Double) {
         let started = Date()
-        let n = grid.shape
-        let fine = XYZ(oversampling * n.x, oversampling * n.y, oversampling * n.z)
-        let spacing = XYZ(grid.voxelSize.x / Double(oversampling), grid.voxelSize.y / Double(oversampling),
-                          grid.voxelSize.z / Double(oversampling))
-        var smallestB = Double.infinity
-        for atom in model.atoms {
-            var atomB = Double(atom.bIso)
-            if let u = atom.anisotropicU { atomB = 8 * Double.pi * Double.pi * Double(min(u.u11, u.u22, u.u33)) }
-            smallestB = min(smallestB, model.formFactors[atom.element]!.b.min()! + atomB)
-        }
-        let blur = max(0, minimumTotalB - smallestB)
-
-        // Real-space sum on the fine grid, z-blocks per thread (no two threads write a voxel).
+        let n = grid.shape, fine = fineShape
+        let atoms = PreparedAtoms(model, simulator: self)
         let density = AlignedBuffer<Float>(count: fine.x * fine.y * fine.z)
-        let sources = model.atoms.map { AtomDensity(atom: $0, formFactor: model.formFactors[$0.element]!, blur: blur,
-                                                     cutoff: cutoff) }
-        let first = grid.firstVoxelPosition
-        let relative = model.atoms.map { atom in
-            SIMD3(atom.position.x - first.x, atom.position.y - first.y, atom.position.z - first.z)
-        }
-        let blocks = max(1, min(threads, fine.z))
-        let output = UnsafeSendableBuffer(density.buffer)
-        LocalScaling.runOnThreads(blocks) { block in
-            let zRange = (block * fine.z / blocks) ..< ((block + 1) * fine.z / blocks)
-            for (atom, position) in zip(sources, relative) {
-                atom.add(at: position, to: output.buffer, shape: fine, spacing: spacing, zRange: zRange)
-            }
-        }
-
+        sumAtoms(atoms, into: density.buffer, planes: 0..<fine.z, rowLength: fine.x, threads: threads)
         let summed = Date()
 
         // Fine-grid coefficients → unblur → |s| ≤ 1/d → fold onto the map grid → inverse FFT.
-        let fineSpectrum = AlignedBuffer<Float>(count: 2 * fine.z * fine.y * (fine.x / 2 + 1))
+        let fineHalf = fine.x / 2 + 1
+        let fineSpectrum = AlignedBuffer<Float>(count: 2 * fine.z * fine.y * fineHalf)
         let forward = RealToComplexPlan3D(nz: fine.z, ny: fine.y, nx: fine.x, planning: .estimate, threads: threads,
                                           buffers: (density, fineSpectrum))
         forward.execute(density, fineSpectrum)
         let coarseHalf = n.x / 2 + 1
         let coarse = AlignedBuffer<Float>(count: 2 * n.z * n.y * coarseHalf)
-        let cell = XYZ(Double(n.x) * grid.voxelSize.x, Double(n.y) * grid.voxelSize.y, Double(n.z) * grid.voxelSize.z)
-        let limit = 1 / (resolution * resolution) * (1 + 1e-9)
-        let fineHalf = fine.x / 2 + 1
-        func signed(_ k: Int, _ size: Int) -> Int { k <= size / 2 ? k : k - size }
-        func wrap(_ h: Int, _ size: Int) -> Int { ((h % size) + size) % size }
         for kz in 0..<fine.z {
-            let hz = signed(kz, fine.z)
-            let sz = Double(hz) / cell.z
-            guard sz * sz <= limit else { continue }
-            for ky in 0..<fine.y {
-                let hy = signed(ky, fine.y)
-                let sy = Double(hy) / cell.y
-                guard sz * sz + sy * sy <= limit else { continue }
-                for hx in 0..<fineHalf {
-                    let sx = Double(hx) / cell.x
-                    let s2 = sz * sz + sy * sy + sx * sx
-                    if s2 > limit { break }
-                    let unblur = Float(exp(blur * s2 / 4))
-                    let from = 2 * ((kz * fine.y + ky) * fineHalf + hx)
-                    let re = fineSpectrum.pointer[from] * unblur, im = fineSpectrum.pointer[from + 1] * unblur
-                    let to = 2 * ((wrap(hz, n.z) * n.y + wrap(hy, n.y)) * coarseHalf + hx)
-                    coarse.pointer[to] += re
-                    coarse.pointer[to + 1] += im
-                    if n.x % 2 == 0 && hx == n.x / 2 {
-                        // F(h, k, −N/2) = conj F(−h, −k, N/2) folds onto the same Nyquist column.
-                        let mirror = 2 * ((wrap(-hz, n.z) * n.y + wrap(-hy, n.y)) * coarseHalf + hx)
-                        coarse.pointer[mirror] += re
-                        coarse.pointer[mirror + 1] -= im
-                    }
-                }
+            fold(plane: kz, of: fineSpectrum.pointer + 2 * kz * fine.y * fineHalf, blur: atoms.blur) { cz, cy, cx, re, im in
+                let to = 2 * ((cz * n.y + cy) * coarseHalf + cx)
+                coarse.pointer[to] += re
+                coarse.pointer[to + 1] += im
             }
         }
         let values = AlignedBuffer<Float>(count: n.x * n.y * n.z)
@@ -161,6 +112,91 @@ public struct DensitySimulator: Sendable {
         let scale = 1 / Float(fine.x * fine.y * fine.z)
         let map = Volume(grid: grid, values: values.buffer.map { $0 * scale })
         return (map, summed.timeIntervalSince(started), Date().timeIntervalSince(summed))
+    }
+
+    /// The fine grid: `oversampling` points per map voxel along every axis.
+    public var fineShape: XYZ<Int> {
+        XYZ(oversampling * grid.shape.x, oversampling * grid.shape.y, oversampling * grid.shape.z)
+    }
+
+    /// Sums `atoms` on the fine grid's planes `planes` (a slab: `buffer` holds those planes,
+    /// rows of `rowLength` floats), the planes split among `threads` threads. The value of a
+    /// voxel does not depend on the slab or the threads: every voxel adds the atoms in model order.
+    public func sumAtoms(_ atoms: PreparedAtoms, into buffer: UnsafeMutableBufferPointer<Float>,
+                         planes: Range<Int>, rowLength: Int, threads: Int) {
+        let fine = fineShape
+        let spacing = XYZ(grid.voxelSize.x / Double(oversampling), grid.voxelSize.y / Double(oversampling),
+                          grid.voxelSize.z / Double(oversampling))
+        let blocks = max(1, min(threads, planes.count))
+        let output = UnsafeSendableBuffer(buffer)
+        LocalScaling.runOnThreads(blocks) { block in
+            let zRange = (planes.lowerBound + block * planes.count / blocks) ..< (planes.lowerBound + (block + 1) * planes.count / blocks)
+            for (atom, position) in zip(atoms.densities, atoms.positions) {
+                atom.add(at: position, to: output.buffer, shape: fine, spacing: spacing, zRange: zRange,
+                         firstPlane: planes.lowerBound, rowLength: rowLength)
+            }
+        }
+    }
+
+    /// Emits, for fine-grid plane `kz` of the r2c spectrum (`plane`: `fine.y × (fine.x/2+1)`
+    /// complex values), every coefficient with `|s| ≤ 1/resolution`, unblurred by
+    /// `exp(blur s²/4)`, as a contribution `(cz, cy, cx, re, im)` to the map grid's r2c spectrum
+    /// (the Nyquist column's mirror contribution too). Summing the contributions gives the folded
+    /// spectrum whose inverse FFT, divided by the fine grid's voxel count, is the model map.
+    public func fold(plane kz: Int, of plane: UnsafePointer<Float>, blur: Double,
+                     emit: (Int, Int, Int, Float, Float) -> Void) {
+        let n = grid.shape, fine = fineShape
+        let cell = XYZ(Double(n.x) * grid.voxelSize.x, Double(n.y) * grid.voxelSize.y, Double(n.z) * grid.voxelSize.z)
+        let limit = 1 / (resolution * resolution) * (1 + 1e-9)
+        let fineHalf = fine.x / 2 + 1
+        func signed(_ k: Int, _ size: Int) -> Int { k <= size / 2 ? k : k - size }
+        func wrap(_ h: Int, _ size: Int) -> Int { ((h % size) + size) % size }
+        let hz = signed(kz, fine.z)
+        let sz = Double(hz) / cell.z
+        guard sz * sz <= limit else { return }
+        for ky in 0..<fine.y {
+            let hy = signed(ky, fine.y)
+            let sy = Double(hy) / cell.y
+            guard sz * sz + sy * sy <= limit else { continue }
+            for hx in 0..<fineHalf {
+                let sx = Double(hx) / cell.x
+                let s2 = sz * sz + sy * sy + sx * sx
+                if s2 > limit { break }
+                let unblur = Float(exp(blur * s2 / 4))
+                let from = 2 * (ky * fineHalf + hx)
+                let re = plane[from] * unblur, im = plane[from + 1] * unblur
+                emit(wrap(hz, n.z), wrap(hy, n.y), hx, re, im)
+                if n.x % 2 == 0 && hx == n.x / 2 {
+                    // F(h, k, −N/2) = conj F(−h, −k, N/2) folds onto the same Nyquist column.
+                    emit(wrap(-hz, n.z), wrap(-hy, n.y), hx, re, -im)
+                }
+            }
+        }
+    }
+}
+
+/// The atoms of a model made ready for summing: each atom's density (Gaussians with B or U and
+/// the extra blur) and its position relative to the map's voxel (0, 0, 0), in Å.
+public struct PreparedAtoms: Sendable {
+    let densities: [AtomDensity]
+    let positions: [SIMD3<Double>]
+    /// The extra blur B_extra in Å²: enough that every Gaussian's total B is at least
+    /// `DensitySimulator.minimumTotalB`.
+    public let blur: Double
+
+    public init(_ model: AtomicModel, simulator: DensitySimulator) {
+        var smallestB = Double.infinity
+        for atom in model.atoms {
+            var atomB = Double(atom.bIso)
+            if let u = atom.anisotropicU { atomB = 8 * Double.pi * Double.pi * Double(min(u.u11, u.u22, u.u33)) }
+            smallestB = min(smallestB, model.formFactors[atom.element]!.b.min()! + atomB)
+        }
+        let blur = max(0, simulator.minimumTotalB - smallestB)
+        self.blur = blur
+        densities = model.atoms.map { AtomDensity(atom: $0, formFactor: model.formFactors[$0.element]!, blur: blur,
+                                                   cutoff: simulator.cutoff) }
+        let first = simulator.grid.firstVoxelPosition
+        positions = model.atoms.map { SIMD3($0.position.x - first.x, $0.position.y - first.y, $0.position.z - first.z) }
     }
 }
 
