@@ -17,7 +17,8 @@ public struct MPIError: Error, CustomStringConvertible {
 public struct Communicator: @unchecked Sendable {
     public let rank: Int
     public let size: Int
-    private let comm: MPI_Comm
+    /// The C handle, for FFTW-MPI inside this module.
+    let comm: MPI_Comm
 
     /// Initialises MPI (funneled threads) with errors returned rather than fatal.
     public static func start() throws -> Communicator {
@@ -112,6 +113,30 @@ public struct Communicator: @unchecked Sendable {
             }
         }
         return receive
+    }
+
+    /// Every rank sends `blocks[r]` to rank `r` and receives one block from every rank
+    /// (`MPI_Alltoallv`); the result's element `r` came from rank `r`.
+    public func allToAll(_ blocks: [[Float]]) throws -> [[Float]] {
+        precondition(blocks.count == size)
+        var sendCounts = blocks.map { Int32($0.count) }
+        var receiveCounts = [Int32](repeating: 0, count: size)
+        try Self.check("MPI_Alltoall", MPI_Alltoall(&sendCounts, 1, localscale_mpi_int(), &receiveCounts, 1,
+                                                    localscale_mpi_int(), comm))
+        var sendDisplacements = [Int32](repeating: 0, count: size), receiveDisplacements = sendDisplacements
+        for r in 1..<size {
+            sendDisplacements[r] = sendDisplacements[r - 1] + sendCounts[r - 1]
+            receiveDisplacements[r] = receiveDisplacements[r - 1] + receiveCounts[r - 1]
+        }
+        var send = blocks.flatMap { $0 }
+        var receive = [Float](repeating: 0, count: Int(receiveCounts.reduce(0, +)))
+        try Self.checkCounts(sendCounts.map(Int.init), sendDisplacements.map(Int.init))
+        try Self.check("MPI_Alltoallv", MPI_Alltoallv(&send, &sendCounts, &sendDisplacements, localscale_mpi_float(),
+                                                      &receive, &receiveCounts, &receiveDisplacements,
+                                                      localscale_mpi_float(), comm))
+        return (0..<size).map { r in
+            Array(receive[Int(receiveDisplacements[r]) ..< Int(receiveDisplacements[r] + receiveCounts[r])])
+        }
     }
 
     /// Sends and receives float blocks to and from any ranks at once (non-blocking, then waits

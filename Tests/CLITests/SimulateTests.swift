@@ -87,11 +87,12 @@ struct SimulateRealDataTests {
     func scaleWithModel() throws {
         let scratch = Scratch()
         let result = try CLITests.run(["scale", "--em", "emd_3488.mrc", "--model", "5me2.pdb", "--mask", "emd3488_mask.mrc",
-                                       "--pad-factor", "1", "--out", scratch.file("out.mrc"),
+                                       "--pad-factor", "1", "--out", scratch.file("out.mrc"), "--fftw-wisdom", scratch.file("wisdom"),
                                        "--save-model-map", scratch.file("model.mrc")], in: Self.data)
         #expect(result.status == 0, "\(result.stderr)")
         let viaMap = try CLITests.run(["scale", "--em", "emd_3488.mrc", "--model-map", scratch.file("model.mrc"),
-                                       "--mask", "emd3488_mask.mrc", "--pad-factor", "1", "--out", scratch.file("out2.mrc")],
+                                       "--mask", "emd3488_mask.mrc", "--pad-factor", "1", "--out", scratch.file("out2.mrc"),
+                                       "--fftw-wisdom", scratch.file("wisdom")],
                                       in: Self.data)
         #expect(viaMap.status == 0)
         #expect(try CLITests.dataBytes(scratch.file("out.mrc")) == CLITests.dataBytes(scratch.file("out2.mrc")))
