@@ -16,13 +16,12 @@ public final class DistributedRealFFT {
     private let forwardPlan: fftwf_plan
     private let inversePlan: fftwf_plan
 
-    nonisolated(unsafe) private static var initialised = false
+    /// Registers FFTW-MPI's solvers; `Communicator.start()` calls it, so that every run — with or
+    /// without distributed transforms — reads and writes the same kind of FFTW wisdom (a wisdom
+    /// file with MPI entries does not import into a planner without them).
+    static func initialiseFFTWMPI() { fftwf_mpi_init() }
 
     public init(nz: Int, ny: Int, nx: Int, communicator: Communicator) {
-        if !Self.initialised {
-            fftwf_mpi_init()
-            Self.initialised = true
-        }
         self.nz = nz; self.ny = ny; self.nx = nx
         var localCount = 0, localStart = 0
         let complexCount = fftwf_mpi_local_size_3d(nz, ny, nx / 2 + 1, communicator.comm, &localCount, &localStart)

@@ -55,12 +55,22 @@ struct DistributedScaling {
             phaseStart = now
         }
 
+        // With --model, all ranks simulate the model map on the grid of --em first.
+        var simulated: Volume?
+        if let modelPath = command.modelPath {
+            let simulation = DistributedSimulation(comm: comm, logger: logger)
+            let grid = try simulation.sharedGrid(of: command.experimentalPath)
+            simulated = try simulation.modelMap(of: modelPath, options: command.modelOptions, grid: grid,
+                                                threads: command.threads)
+        }
+
         // Rank 0 reads and checks; an error is broadcast so that every rank exits 1 with it.
         var root: RootInputs?
         var failure: Error?
         if comm.isRoot {
-            do { root = try readInputs() } catch { failure = error }
+            do { root = try readInputs(simulatedModel: simulated) } catch { failure = error }
         }
+        simulated = nil
         try agree(on: failure)
         let setup = try JSONDecoder().decode(RunSetup.self, from: Data(
             comm.broadcast(comm.isRoot ? Array(try JSONEncoder().encode(root!.setup)) : [])))
@@ -200,17 +210,14 @@ struct DistributedScaling {
         try file.setAttribute("date", ISO8601DateFormatter().string(from: Date()), on: "/provenance")
     }
 
-    /// Rank 0's `failure` on every rank, as an `AgreedFailure` (carrying the error on rank 0);
-    /// nothing when rank 0 had none.
+    /// Rank 0's `failure` on every rank, as an `AgreedFailure`; nothing when rank 0 had none.
     private func agree(on failure: Error?) throws {
-        let message = try comm.broadcast(failure.map { "\($0)" } ?? "")
-        guard !message.isEmpty else { return }
-        throw AgreedFailure(error: comm.isRoot ? failure : nil)
+        try localscale.agree(on: failure, comm: comm)
     }
 
     /// Rank 0: reads and checks the three maps, chooses the window, lists the voxels to scale,
     /// and makes the FFT plans (from the wisdom file when there is one).
-    private func readInputs() throws -> RootInputs {
+    private func readInputs(simulatedModel: Volume?) throws -> RootInputs {
         for path in [command.outputPath, command.hdf5Path, command.timingsPath, command.savedModelMapPath].compactMap({ $0 }) {
             try checkWritable(path)
         }
@@ -220,8 +227,7 @@ struct DistributedScaling {
             model = try command.read(path)
         } else {
             let path = command.modelPath!
-            let map = try command.modelOptions.modelMap(from: path, on: experimental.volume.grid,
-                                                        threads: command.threads, logger: logger)
+            let map = simulatedModel!
             if let saved = command.savedModelMapPath {
                 try MRCFile.write(map, to: saved, labels: ["localscale \(LocalScaleCommand.version): model map of \(path)"])
             }
@@ -246,7 +252,7 @@ struct DistributedScaling {
         var planeCounts = [Int](repeating: 0, count: grid.shape.z)
         for i in voxels { planeCounts[i / (grid.shape.x * grid.shape.y)] += 1 }
 
-        let hadWisdom = command.loadWisdom()
+        let hadWisdom = command.loadWisdom(logger: logger)
         _ = CubeFFT(padded: layout.padded, filled: w, planning: command.planning)
         var padFactor: Double?
         if case .exact(let factor) = rule { padFactor = factor }

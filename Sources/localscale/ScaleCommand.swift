@@ -138,8 +138,13 @@ struct ScaleCommand: ParsableCommand {
     var showsProgress: Bool { !quiet && (progress || isatty(STDERR_FILENO) == 1) }
 
     /// Loads the wisdom file, if any; true when it held plans.
-    func loadWisdom() -> Bool {
-        wisdomFile().map { FFTW.importWisdom(from: $0) } ?? false
+    func loadWisdom(logger: Logger) -> Bool {
+        guard let path = wisdomFile() else { return false }
+        let loaded = FFTW.importWisdom(from: path)
+        if !loaded && FileManager.default.fileExists(atPath: path) {
+            logger.warning("\(path) is not FFTW wisdom this build can read; planning afresh (outputs may differ from earlier runs in the last bit)")
+        }
+        return loaded
     }
 
     /// Saves the plans to the wisdom file, if any (a failure only warns).

@@ -14,18 +14,6 @@ struct ModelOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Resolution d_min of the model map in Å (default: Nyquist, 2 × the largest voxel size).", valueName: "Å"))
     var resolution: Double?
-
-    /// Reads `path` and simulates its model map on `grid`, saying what it took.
-    func modelMap(from path: String, on grid: Grid, threads: Int, logger: Logger) throws -> Volume {
-        let start = Date()
-        let model = try AtomicModel.read(path: path, modelNumber: modelNumber, unknownElementAs: unknownElementAs)
-        let read = Date().timeIntervalSince(start)
-        let simulator = try DensitySimulator(grid: grid, resolution: resolution)
-        try simulator.checkFrame(model)
-        let (map, atomSeconds, fourierSeconds) = simulator.simulateTimed(model, threads: threads)
-        logger.info("model map of \(path): \(model.atoms.count) atoms, d_min \(formatDecimal(simulator.resolution)) Å on \(grid.shape.x)×\(grid.shape.y)×\(grid.shape.z); read \(formatDecimal(read, digits: 2)) s, atoms \(formatDecimal(atomSeconds, digits: 2)) s (\(formatDecimal(atomSeconds * Double(threads) / Double(model.atoms.count) * 1e6, digits: 1)) core-µs/atom), Fourier \(formatDecimal(fourierSeconds, digits: 2)) s, \(threads) thread(s)")
-        return map
-    }
 }
 
 /// `localscale simulate`: a model map of an atomic model on the grid of a map.
@@ -58,7 +46,7 @@ struct SimulateCommand: ParsableCommand {
         let comm = try Communicator.start()
         let logger = makeLogger(quiet: !comm.isRoot)
         do {
-            try DistributedSimulation(command: self, comm: comm, logger: logger).run()
+            try simulate(comm: comm, logger: logger)
         } catch let failure as AgreedFailure {
             if let error = failure.error {
                 FileHandle.standardError.write(Data("localscale: error: \(error)\n".utf8))
@@ -69,40 +57,70 @@ struct SimulateCommand: ParsableCommand {
         }
         comm.finish()
     }
+
+    private func simulate(comm: Communicator, logger: Logger) throws {
+        let start = Date()
+        var failure: Error?
+        if comm.isRoot {
+            do { try checkWritable(outputPath) } catch { failure = error }
+        }
+        try agree(on: failure, comm: comm)
+        let simulation = DistributedSimulation(comm: comm, logger: logger)
+        let grid = try simulation.sharedGrid(of: likePath)
+        let map = try simulation.modelMap(of: modelPath, options: model, grid: grid, threads: threads)
+        if let map {
+            do {
+                try MRCFile.write(map, to: outputPath, labels: ["localscale \(LocalScaleCommand.version): simulate \(modelPath) like \(likePath)"])
+            } catch { failure = error }
+        }
+        try agree(on: failure, comm: comm)
+        logger.info("wrote \(outputPath) in \(formatDecimal(Date().timeIntervalSince(start), digits: 2)) s")
+    }
 }
 
-/// `localscale simulate` on any number of ranks: every rank sums the atoms on its z-slab of the
-/// fine grid, the fine grid is transformed with FFTW-MPI, each rank cuts and folds its planes of
-/// coefficients and sends each to the rank that holds that plane of the map grid's spectrum,
-/// the map grid is transformed back with FFTW-MPI, and rank 0 gathers and writes the map.
+/// Rank 0's `failure` on every rank, as an `AgreedFailure` (carrying the error on rank 0).
+func agree(on failure: Error?, comm: Communicator) throws {
+    let message = try comm.broadcast(failure.map { "\($0)" } ?? "")
+    guard !message.isEmpty else { return }
+    throw AgreedFailure(error: comm.isRoot ? failure : nil)
+}
+
+/// Model maps on any number of ranks: every rank sums the atoms on its z-slab of the fine grid,
+/// the fine grid is transformed with FFTW-MPI, each rank cuts and folds its planes of
+/// coefficients and sends each to the rank that holds that plane of the map grid's spectrum, the
+/// map grid is transformed back with FFTW-MPI, and the slabs are gathered to rank 0.
 struct DistributedSimulation {
-    let command: SimulateCommand
     let comm: Communicator
     let logger: Logger
 
-    func run() throws {
-        let start = Date()
-        // Rank 0 reads and checks; the others read only once rank 0 has found no error.
+    /// The grid of the map at `path`, read by rank 0 first (an error there is every rank's).
+    func sharedGrid(of path: String) throws -> Grid {
         var failure: Error?
-        var setup: (Grid, AtomicModel, DensitySimulator)?
-        func load() throws -> (Grid, AtomicModel, DensitySimulator) {
-            let grid = try MRCFile.readHeader(path: command.likePath).grid
-            let options = command.model
-            let model = try AtomicModel.read(path: command.modelPath, modelNumber: options.modelNumber,
+        if comm.isRoot {
+            do { _ = try MRCFile.readHeader(path: path) } catch { failure = error }
+        }
+        try agree(on: failure, comm: comm)
+        return try MRCFile.readHeader(path: path).grid
+    }
+
+    /// The model map of the model at `path` on `grid`: the whole map on rank 0, nil elsewhere
+    /// (collective). Rank 0 reads and checks the model first; the others read it afterwards.
+    func modelMap(of path: String, options: ModelOptions, grid: Grid, threads: Int) throws -> Volume? {
+        let start = Date()
+        var failure: Error?
+        var loaded: (AtomicModel, DensitySimulator)?
+        func load() throws -> (AtomicModel, DensitySimulator) {
+            let model = try AtomicModel.read(path: path, modelNumber: options.modelNumber,
                                              unknownElementAs: options.unknownElementAs)
             let simulator = try DensitySimulator(grid: grid, resolution: options.resolution)
             try simulator.checkFrame(model)
-            return (grid, model, simulator)
+            return (model, simulator)
         }
         if comm.isRoot {
-            do {
-                try checkWritable(command.outputPath)
-                setup = try load()
-            } catch { failure = error }
+            do { loaded = try load() } catch { failure = error }
         }
-        let message = try comm.broadcast(failure.map { "\($0)" } ?? "")
-        if !message.isEmpty { throw AgreedFailure(error: comm.isRoot ? failure : nil) }
-        let (grid, model, simulator) = try setup ?? load()
+        try agree(on: failure, comm: comm)
+        let (model, simulator) = try loaded ?? load()
         let atoms = PreparedAtoms(model, simulator: simulator)
         let n = grid.shape, fine = simulator.fineShape
 
@@ -110,7 +128,7 @@ struct DistributedSimulation {
         let fineFFT = DistributedRealFFT(nz: fine.z, ny: fine.y, nx: fine.x, communicator: comm)
         if !fineFFT.planes.isEmpty {
             simulator.sumAtoms(atoms, into: fineFFT.local, planes: fineFFT.planes, rowLength: fineFFT.rowLength,
-                               threads: command.threads)
+                               threads: threads)
         }
         let summed = Date()
         fineFFT.forward()
@@ -152,15 +170,7 @@ struct DistributedSimulation {
         let counts = (0..<comm.size).map { Int(starts[2 * $0 + 1]) * n.y * n.x }
         let displacements = (0..<comm.size).map { Int(starts[2 * $0]) * n.y * n.x }
         let map = try comm.gather(slab, counts: counts, displacements: displacements, total: n.x * n.y * n.z)
-        failure = nil
-        if comm.isRoot {
-            do {
-                try MRCFile.write(Volume(grid: grid, values: map), to: command.outputPath,
-                                  labels: ["localscale \(LocalScaleCommand.version): simulate \(command.modelPath) like \(command.likePath)"])
-            } catch { failure = error }
-        }
-        let writeMessage = try comm.broadcast(failure.map { "\($0)" } ?? "")
-        if !writeMessage.isEmpty { throw AgreedFailure(error: comm.isRoot ? failure : nil) }
-        logger.info("model map of \(command.modelPath): \(model.atoms.count) atoms, d_min \(formatDecimal(simulator.resolution)) Å on \(n.x)×\(n.y)×\(n.z), \(comm.size) rank(s) × \(command.threads) thread(s); atoms \(formatDecimal(summed.timeIntervalSince(start), digits: 2)) s, total \(formatDecimal(Date().timeIntervalSince(start), digits: 2)) s; wrote \(command.outputPath)")
+        logger.info("model map of \(path): \(model.atoms.count) atoms, d_min \(formatDecimal(simulator.resolution)) Å on \(n.x)×\(n.y)×\(n.z), \(comm.size) rank(s) × \(threads) thread(s); atoms \(formatDecimal(summed.timeIntervalSince(start), digits: 2)) s, total \(formatDecimal(Date().timeIntervalSince(start), digits: 2)) s")
+        return comm.isRoot ? Volume(grid: grid, values: map) : nil
     }
 }

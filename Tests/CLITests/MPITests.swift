@@ -111,4 +111,21 @@ struct MPITests {
         #expect(betweenRanks / maximum < 1e-6, "\(ranks) ranks vs 1: \(betweenRanks / maximum)")
         #expect(againstGemmi / maximum < 1e-4)
     }
+
+    @Test("scale --model on 1 and 3 ranks: the model map is simulated by all ranks, the outputs are identical")
+    func scaleWithModelOnRanks() throws {
+        let scratch = Scratch()
+        for n in [1, 3] {
+            let result = try Self.mpirun(n, ["scale", "--em", "sim_grid.mrc", "--model", "../models/sim_small.pdb",
+                                             "--resolution", "2", "--window", "8", "--pad-factor", "1", "--threads", "1",
+                                             "--fftw-wisdom", scratch.file("wisdom"), "--out", scratch.file("np\(n).mrc"),
+                                             "--save-model-map", scratch.file("model\(n).mrc")])
+            #expect(result.status == 0, "np \(n): \(result.stderr)")
+        }
+        let expected = try MRCFile.read(path: CLITests.fixtures + "/sim_expected_d2.mrc").volume.values
+        let model = try MRCFile.read(path: scratch.file("model3.mrc")).volume.values
+        let maximum = expected.map { abs($0) }.max()!
+        #expect(zip(model, expected).map { abs($0 - $1) }.max()! / maximum < 1e-4)
+        #expect(try CLITests.dataBytes(scratch.file("np1.mrc")) == CLITests.dataBytes(scratch.file("np3.mrc")))
+    }
 }
