@@ -193,6 +193,7 @@ struct DistributedScaling {
         try file.setAttribute("nstart", volume.grid.start.array.map(Double.init), on: "/map")
         try file.setAttribute("window", [Double(setup.window)], on: "/map")
         try file.setAttribute("pad_factor", [setup.padFactor ?? .nan], on: "/map")
+        try file.setAttribute("resolution", [command.modelPath != nil ? (command.modelOptions.resolution ?? 2 * volume.grid.voxelSize.array.max()!) : .nan], on: "/map")
         try file.setAttribute("rule", setup.padFactor == nil ? "locscale2" : "exact", on: "/map")
         try file.setAttribute("layout", "(z, y, x), x fastest; voxel_size, origin (Å) and nstart in x, y, z order", on: "/map")
     }

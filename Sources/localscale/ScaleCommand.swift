@@ -126,13 +126,7 @@ struct ScaleCommand: ParsableCommand {
     }
 
     /// Threads of this rank: `--threads`, else the cores shared by the ranks on this node.
-    var threads: Int {
-        if let requestedThreads { return requestedThreads }
-        let environment = ProcessInfo.processInfo.environment
-        let local = ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"]
-            .compactMap { environment[$0].flatMap { Int($0) } }.first ?? 1
-        return max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, local))
-    }
+    var threads: Int { requestedThreads ?? coresPerLocalRank() }
 
     /// Whether rank 0 shows a progress line.
     var showsProgress: Bool { !quiet && (progress || isatty(STDERR_FILENO) == 1) }
@@ -176,6 +170,15 @@ struct ScaleCommand: ParsableCommand {
             return String(line[from..<line.index(from, offsetBy: min(80, line.count - start))])
         }
     }
+}
+
+/// The cores of this node divided by the MPI ranks on it (from Open MPI's, MPICH's or slurm's
+/// environment; 1 rank without them).
+func coresPerLocalRank() -> Int {
+    let environment = ProcessInfo.processInfo.environment
+    let local = ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"]
+        .compactMap { environment[$0].flatMap { Int($0) } }.first ?? 1
+    return max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, local))
 }
 
 /// Fails early, before any work, when `path` cannot be created.

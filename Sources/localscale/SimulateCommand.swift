@@ -36,8 +36,16 @@ struct SimulateCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
-    @Option(help: ArgumentHelp("Threads (default: all cores).", valueName: "n"))
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customLong("threads"), help: ArgumentHelp("Threads per rank (default: the cores, divided by the ranks on the node under mpirun).", valueName: "n"))
+    var requestedThreads: Int?
+
+    var threads: Int { requestedThreads ?? coresPerLocalRank() }
+
+    func validate() throws {
+        if let requestedThreads, requestedThreads < 1 {
+            throw ValidationError("--threads \(requestedThreads): must be at least 1")
+        }
+    }
 
     @Option(name: .customLong("out"), help: ArgumentHelp("Output model map (MRC, mode 2).", valueName: "model-map.mrc"))
     var outputPath: String
