@@ -12,26 +12,6 @@ func correlation(_ a: [Float], _ b: [Float], where include: (Int) -> Bool = { _ 
     return (sab - sa * sb / n) / ((saa - sa * sa / n) * (sbb - sb * sb / n)).squareRoot()
 }
 
-/// Voxels of `grid` within `distance` Å of any atom of `model`.
-func voxelsNearAtoms(_ model: AtomicModel, grid: Grid, distance: Double) -> Set<Int> {
-    var near = Set<Int>()
-    let first = grid.firstVoxelPosition, h = grid.voxelSize
-    for atom in model.atoms {
-        let p = atom.position
-        let lo = (0..<3).map { Int(((p[$0] - first[$0] - distance) / h[$0]).rounded(.up)) }
-        let hi = (0..<3).map { Int(((p[$0] - first[$0] + distance) / h[$0]).rounded(.down)) }
-        for z in max(0, lo[2])...min(grid.shape.z - 1, hi[2]) where lo[2] <= hi[2] {
-            for y in max(0, lo[1])...min(grid.shape.y - 1, hi[1]) where lo[1] <= hi[1] {
-                for x in max(0, lo[0])...min(grid.shape.x - 1, hi[0]) where lo[0] <= hi[0] {
-                    let d = SIMD3(first.x + Double(x) * h.x - p.x, first.y + Double(y) * h.y - p.y, first.z + Double(z) * h.z - p.z)
-                    if (d * d).sum() <= distance * distance { near.insert(grid.index(x: x, y: y, z: z)) }
-                }
-            }
-        }
-    }
-    return near
-}
-
 @Suite("localscale simulate")
 struct SimulateTests {
     @Test("a model outside the map box is an error giving the fraction inside and both boxes")
@@ -74,7 +54,7 @@ struct SimulateRealDataTests {
         let gemmi = try MRCFile.read(path: Self.data + "/emd3488_model.mrc").volume
         #expect(ours.grid == gemmi.grid)
         let model = try AtomicModel.read(path: Self.data + "/5me2.pdb")
-        let near = voxelsNearAtoms(model, grid: ours.grid, distance: 3)
+        let near = Set(voxels(near: model.atoms, on: ours.grid, within: 3))
         let overall = correlation(ours.values, gemmi.values)
         let nearAtoms = correlation(ours.values, gemmi.values) { near.contains($0) }
         // Measured: 0.99999999 and 0.99999999 (relative RMS 1e-4).

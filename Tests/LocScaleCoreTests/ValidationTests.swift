@@ -56,4 +56,18 @@ struct ValidationTests {
                                                        mask: try Self.map("val_mask.mrc"))
         #expect(abs(value - Self.expected.rscc_ab_mask) <= 1e-5)
     }
+
+    @Test("Guinier B of a Gaussian density exp(−4π²r²/B) recovers B (its amplitudes fall as exp(−B s²/4))")
+    func guinier() {
+        let n = 48, b = 60.0
+        let grid = Grid(shape: XYZ(n, n, n), voxelSize: XYZ(1, 1, 1))
+        var values = [Float](repeating: 0, count: n * n * n)
+        for z in 0..<n { for y in 0..<n { for x in 0..<n {
+            let r2 = Double((x - n / 2) * (x - n / 2) + (y - n / 2) * (y - n / 2) + (z - n / 2) * (z - n / 2))
+            values[(z * n + y) * n + x] = Float(exp(-4 * Double.pi * Double.pi * r2 / b))
+        } } }
+        let profile = RadialProfile(Volume(grid: grid, values: values))
+        let fitted = profile.guinierB(from: 10, to: 3)!
+        #expect(abs(fitted - b) < 0.02 * b, "B = \(fitted)")
+    }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A Fourier shell correlation curve between two maps on the same grid.
 ///
 /// Shells are spherical in Å⁻¹ even on non-cubic boxes and anisotropic voxels: a coefficient of
@@ -33,6 +35,17 @@ public enum MapComparison {
     /// The FSC of `a` and `b`, each multiplied by `mask` first when one is given (soft values
     /// as they are).
     public static func fsc(_ a: Volume, _ b: Volume, mask: Volume? = nil) -> FSCCurve {
+        let sums = shellSums(a, b, mask: mask)
+        let correlation = sums.cross.indices.map { s in
+            sums.powerA[s] > 0 && sums.powerB[s] > 0 ? sums.cross[s] / (sums.powerA[s] * sums.powerB[s]).squareRoot() : 0
+        }
+        return FSCCurve(shellWidth: sums.width, correlation: correlation, counts: sums.counts)
+    }
+
+    /// Per-shell sums over the whole spectrum of `a·mask` and `b·mask`: Re A·conj B, |A|², |B|²,
+    /// |A|, and the coefficient counts; shells as in `FSCCurve`.
+    static func shellSums(_ a: Volume, _ b: Volume, mask: Volume?) -> (width: Double, cross: [Double], powerA: [Double],
+                                                                       powerB: [Double], amplitude: [Double], counts: [Int]) {
         precondition(a.grid.shape == b.grid.shape)
         let n = a.grid.shape, h = a.grid.voxelSize
         let plan = RealToComplexPlan3D(nz: n.z, ny: n.y, nx: n.x, planning: .estimate)
@@ -47,7 +60,7 @@ public enum MapComparison {
         let edges = [Double(n.x) * h.x, Double(n.y) * h.y, Double(n.z) * h.z]
         let width = 1 / edges.max()!
         let shells = Int((1 / (2 * h.array.max()!)) / width + 1e-9)
-        var cross = [Double](repeating: 0, count: shells + 1), powerA = cross, powerB = cross
+        var cross = [Double](repeating: 0, count: shells + 1), powerA = cross, powerB = cross, amplitude = cross
         var counts = [Int](repeating: 0, count: shells + 1)
         let half = n.x / 2 + 1
         func signed(_ k: Int, _ size: Int) -> Double { Double(k <= size / 2 ? k : k - size) }
@@ -59,21 +72,19 @@ public enum MapComparison {
                     let sx = Double(kx) / edges[0]
                     let shell = Int(((sx * sx + sy * sy + sz * sz).squareRoot() / width).rounded(.toNearestOrEven))
                     guard shell <= shells else { continue }
-                    let weight = (kx == 0 || (n.x % 2 == 0 && kx == n.x / 2)) ? 1 : 2
+                    let weight = (kx == 0 || (n.x % 2 == 0 && kx == n.x / 2)) ? 1.0 : 2.0
                     let j = 2 * ((kz * n.y + ky) * half + kx)
                     let (ar, ai) = (Double(fa.pointer[j]), Double(fa.pointer[j + 1]))
                     let (br, bi) = (Double(fb.pointer[j]), Double(fb.pointer[j + 1]))
-                    cross[shell] += Double(weight) * (ar * br + ai * bi)
-                    powerA[shell] += Double(weight) * (ar * ar + ai * ai)
-                    powerB[shell] += Double(weight) * (br * br + bi * bi)
-                    counts[shell] += weight
+                    cross[shell] += weight * (ar * br + ai * bi)
+                    powerA[shell] += weight * (ar * ar + ai * ai)
+                    powerB[shell] += weight * (br * br + bi * bi)
+                    amplitude[shell] += weight * (ar * ar + ai * ai).squareRoot()
+                    counts[shell] += Int(weight)
                 }
             }
         }
-        let correlation = (0...shells).map { s in
-            powerA[s] > 0 && powerB[s] > 0 ? cross[s] / (powerA[s] * powerB[s]).squareRoot() : 0
-        }
-        return FSCCurve(shellWidth: width, correlation: correlation, counts: counts)
+        return (width, cross, powerA, powerB, amplitude, counts)
     }
 
     /// Pearson correlation of `a` and `b` over the voxels where `mask` ≥ 0.5 (the whole map
@@ -90,5 +101,36 @@ public enum MapComparison {
             saa += x * x; sbb += y * y; sab += x * y
         }
         return sab / (saa * sbb).squareRoot()
+    }
+}
+
+/// The radial amplitude profile of a map: mean |F| per Fourier shell (the FSC's shells), and a
+/// Guinier B factor from the slope of ln|F| against s² (|F| ∝ exp(−B s²/4)).
+public struct RadialProfile: Sendable {
+    /// Shell width Δ in Å⁻¹; shell `s` is at frequency `s·Δ`.
+    public let shellWidth: Double
+    /// Mean amplitude per shell.
+    public let amplitude: [Double]
+
+    public init(_ map: Volume, mask: Volume? = nil) {
+        let curve = MapComparison.shellSums(map, map, mask: mask)
+        shellWidth = curve.width
+        amplitude = curve.amplitude.indices.map { curve.counts[$0] > 0 ? curve.amplitude[$0] / Double(curve.counts[$0]) : 0 }
+    }
+
+    /// B in Å² from a least-squares line through (s², ln amplitude) over the shells with
+    /// resolution between `lowResolution` and `highResolution` Å (e.g. 10 Å to the map's).
+    public func guinierB(from lowResolution: Double, to highResolution: Double) -> Double? {
+        var points: [(Double, Double)] = []
+        for s in 1..<amplitude.count where amplitude[s] > 0 {
+            let d = 1 / (Double(s) * shellWidth)
+            if d <= lowResolution && d >= highResolution { points.append((1 / (d * d), log(amplitude[s]))) }
+        }
+        guard points.count >= 2 else { return nil }
+        let n = Double(points.count)
+        let mx = points.map(\.0).reduce(0, +) / n, my = points.map(\.1).reduce(0, +) / n
+        let sxy = points.reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) }
+        let sxx = points.reduce(0) { $0 + ($1.0 - mx) * ($1.0 - mx) }
+        return sxx > 0 ? -4 * sxy / sxx : nil
     }
 }
