@@ -16,6 +16,6 @@ struct LocalScaleCommand: ParsableCommand {
             2 bad usage.
             """,
             version: "localscale \(version) (\(FFTW.version), \(MPILibrary.version), HDF5 \(HDF5Library.version))",
-            subcommands: [ScaleCommand.self, SimulateCommand.self, InfoCommand.self])
+            subcommands: [ScaleCommand.self, SimulateCommand.self, ValidateCommand.self, InfoCommand.self])
     }
 }

@@ -86,7 +86,8 @@ public struct ScalingInputs: Sendable {
         return Float(sum / Double(count))
     }
 
-    static func checkSameGrid(_ map: NamedVolume, as reference: NamedVolume) throws {
+    /// Fails when `map` is not on the grid of `reference` (shape, voxel size, origin), naming both.
+    public static func checkSameGrid(_ map: NamedVolume, as reference: NamedVolume) throws {
         let a = map.volume.grid, b = reference.volume.grid
         func mismatch(_ property: String, _ value: String, _ referenceValue: String) -> ScalingInputError {
             .gridMismatch(path: map.path, property: property, value: value,

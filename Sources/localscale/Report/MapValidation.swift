@@ -1,0 +1,112 @@
+import Foundation
+import LocScaleCore
+
+/// The validation numbers of one map against a model map (and optionally half maps and the
+/// atomic model): FSC curves, RSCC, radial profiles with Guinier B, per-residue RSCC.
+struct MapValidation {
+    let name: String
+    let map: Volume
+    let modelMap: Volume
+    let fsc: FSCCurve
+    let maskedFSC: FSCCurve?
+    let halfMapFSC: FSCCurve?
+    let referenceFSC: [FSCCurve]
+    let rscc: Double
+    let rsccNearAtoms: Double?
+    let residues: [ResidueCorrelation]
+    let profile: RadialProfile
+    let modelProfile: RadialProfile
+    let guinierB: Double?
+    let modelGuinierB: Double?
+    let guinierRange: (low: Double, high: Double)
+
+    init(name: String, map: Volume, modelMap: Volume, mask: Volume?, halfMaps: (Volume, Volume)?,
+         model: AtomicModel?, resolution: Double?) {
+        self.name = name
+        self.map = map
+        self.modelMap = modelMap
+        fsc = MapComparison.fsc(map, modelMap)
+        maskedFSC = mask.map { MapComparison.fsc(map, modelMap, mask: $0) }
+        halfMapFSC = halfMaps.map { MapComparison.fsc($0.0, $0.1, mask: mask) }
+        referenceFSC = halfMaps.map { [MapComparison.fsc($0.0, modelMap, mask: mask), MapComparison.fsc($0.1, modelMap, mask: mask)] } ?? []
+        rscc = MapComparison.realSpaceCorrelation(map, modelMap, mask: mask)
+        if let model {
+            let near = voxels(near: model.atoms, on: map.grid, within: 2.5)
+            let selection = Grid(shape: XYZ(near.count, 1, 1), voxelSize: XYZ(1, 1, 1))
+            rsccNearAtoms = MapComparison.realSpaceCorrelation(Volume(grid: selection, values: near.map { map.values[$0] }),
+                                                               Volume(grid: selection, values: near.map { modelMap.values[$0] }))
+            residues = ResidueCorrelation.perResidue(map: map, modelMap: modelMap, model: model)
+        } else {
+            rsccNearAtoms = nil
+            residues = []
+        }
+        profile = RadialProfile(map, mask: mask)
+        modelProfile = RadialProfile(modelMap, mask: mask)
+        let high = resolution ?? halfMapFSC?.resolution(at: 0.143) ?? 2 * map.grid.voxelSize.array.max()!
+        guinierRange = (10, high)
+        guinierB = profile.guinierB(from: 10, to: high)
+        modelGuinierB = modelProfile.guinierB(from: 10, to: high)
+    }
+
+    /// The numbers as a JSON-ready dictionary.
+    var summary: [String: Any] {
+        var out: [String: Any] = [
+            "fsc_map_model_0.5_resolution_A": fsc.resolution(at: 0.5),
+            "rscc_mask": rscc,
+            "guinier_range_A": [guinierRange.low, guinierRange.high],
+        ]
+        if let maskedFSC { out["fsc_map_model_masked_0.5_resolution_A"] = maskedFSC.resolution(at: 0.5) }
+        if let halfMapFSC { out["half_map_fsc_0.143_resolution_A"] = halfMapFSC.resolution(at: 0.143) }
+        if !referenceFSC.isEmpty { out["fsc_ref_0.5_resolution_A"] = referenceFSC.map { $0.resolution(at: 0.5) } }
+        if let rsccNearAtoms { out["rscc_within_2.5A_of_atoms"] = rsccNearAtoms }
+        if let guinierB { out["guinier_b_A2"] = guinierB }
+        if let modelGuinierB { out["model_guinier_b_A2"] = modelGuinierB }
+        return out
+    }
+
+    /// Lines for the terminal.
+    var lines: [String] {
+        var lines = ["\(name): FSC with the model map 0.5 at \(formatDecimal(fsc.resolution(at: 0.5), digits: 2)) Å" +
+                     (maskedFSC.map { " (masked \(formatDecimal($0.resolution(at: 0.5), digits: 2)) Å)" } ?? "") +
+                     "; RSCC \(formatDecimal(rscc, digits: 4))" + (rsccNearAtoms.map { " (within 2.5 Å of atoms \(formatDecimal($0, digits: 4)))" } ?? "")]
+        if let halfMapFSC { lines.append("\(name): half-map FSC 0.143 at \(formatDecimal(halfMapFSC.resolution(at: 0.143), digits: 2)) Å") }
+        if let guinierB {
+            lines.append("\(name): Guinier B \(formatDecimal(guinierB, digits: 1)) Å² (model map \(modelGuinierB.map { formatDecimal($0, digits: 1) } ?? "–") Å²) over \(formatDecimal(guinierRange.low, digits: 1))–\(formatDecimal(guinierRange.high, digits: 2)) Å")
+        }
+        return lines
+    }
+
+    /// FSC curves as CSV: shell, s (Å⁻¹), d (Å), and one column per curve.
+    var fscCSV: String {
+        var header = ["shell", "s_per_A", "d_A", "fsc_map_model"]
+        var curves = [fsc]
+        if let maskedFSC { header.append("fsc_map_model_masked"); curves.append(maskedFSC) }
+        if let halfMapFSC { header.append("fsc_half_maps"); curves.append(halfMapFSC) }
+        for (i, curve) in referenceFSC.enumerated() { header.append("fsc_ref_half\(i + 1)"); curves.append(curve) }
+        var rows = [header.joined(separator: ",")]
+        for s in fsc.correlation.indices {
+            let f = Double(s) * fsc.shellWidth
+            rows.append(([String(s), formatDecimal(f, digits: 6), s == 0 ? "inf" : formatDecimal(1 / f, digits: 4)] +
+                         curves.map { formatDecimal($0.correlation[s], digits: 6) }).joined(separator: ","))
+        }
+        return rows.joined(separator: "\n") + "\n"
+    }
+
+    /// Per-residue RSCC as CSV.
+    var residuesCSV: String {
+        var rows = ["chain,residue_number,insertion_code,residue_name,rscc,voxels"]
+        for r in residues {
+            rows.append("\(r.chain),\(r.number.map(String.init) ?? ""),\(r.insertionCode.map { String($0) } ?? ""),\(r.name),\(r.correlation.isFinite ? formatDecimal(r.correlation, digits: 4) : "nan"),\(r.voxelCount)")
+        }
+        return rows.joined(separator: "\n") + "\n"
+    }
+
+    /// Central slices through x, y and z.
+    var slices: [(String, [[Float]])] {
+        let s = map.grid.shape
+        func value(_ x: Int, _ y: Int, _ z: Int) -> Float { map.values[map.grid.index(x: x, y: y, z: z)] }
+        return [("x = \(s.x / 2)", (0..<s.z).map { z in (0..<s.y).map { y in value(s.x / 2, y, z) } }),
+                ("y = \(s.y / 2)", (0..<s.z).map { z in (0..<s.x).map { x in value(x, s.y / 2, z) } }),
+                ("z = \(s.z / 2)", (0..<s.y).map { y in (0..<s.x).map { x in value(x, y, s.z / 2) } })]
+    }
+}
