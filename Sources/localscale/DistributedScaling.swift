@@ -102,6 +102,8 @@ struct DistributedScaling {
         // soon as the next one exists, so memory peaks at about two maps beyond the slabs.
         let grid = root?.inputs.experimental.volume.grid
         let hadWisdom = root?.hadWisdom ?? false
+        // With --report, rank 0 keeps the input maps to compare input and output at the end.
+        let reportInputs = command.reportDirectory == nil ? nil : root.map { ($0.inputs.experimental.volume, $0.inputs.model.volume, $0.inputs.mask?.volume) }
         var wholeE = root?.inputs.experimental.volume.values ?? []
         var wholeM = root?.inputs.model.volume.values ?? []
         root = nil
@@ -176,12 +178,39 @@ struct DistributedScaling {
                     try hdf5.commit()
                 }
                 if let path = command.timingsPath { try table.writeJSON(to: path, threads: command.threads) }
+                if let directory = command.reportDirectory, let (experimental, model, mask) = reportInputs {
+                    try writeReport(to: directory, input: experimental, output: Volume(grid: grid!, values: gathered),
+                                    modelMap: model, mask: mask, setup: setup, timings: table.text)
+                }
             } catch { failure = error }
         }
         try agree(on: failure)
         if comm.isRoot {
             report(table, partition: partition, total: Communicator.time - started)
         }
+    }
+
+    /// The validation of the input and the output side by side (`--report`).
+    private func writeReport(to directory: String, input: Volume, output: Volume, modelMap: Volume, mask: Volume?,
+                             setup: RunSetup, timings: String) throws {
+        let halves = try command.halfMapPaths.map { try MRCFile.read(path: $0).volume }
+        let model = try command.modelPath.map {
+            try AtomicModel.read(path: $0, modelNumber: command.modelOptions.modelNumber,
+                                 unknownElementAs: command.modelOptions.unknownElementAs)
+        }
+        let resolution = command.modelOptions.resolution
+        let before = MapValidation(name: "input", map: input, modelMap: modelMap, mask: mask,
+                                   halfMaps: halves.count == 2 ? (halves[0], halves[1]) : nil, model: model, resolution: resolution)
+        let after = MapValidation(name: "output", map: output, modelMap: modelMap, mask: mask, halfMaps: nil,
+                                  model: model, resolution: resolution ?? before.halfMapFSC?.resolution(at: 0.143))
+        let parameters: [(String, String)] = [
+            ("experimental map", command.halfMapPaths.isEmpty ? command.experimentalPath : "average of " + command.halfMapPaths.joined(separator: " and ")),
+            ("model", command.modelMapPath ?? command.modelPath!), ("mask", command.maskPath ?? "none"),
+            ("window", "\(setup.window) voxels"), ("rule", setup.padFactor.map { "exact, pad factor \(formatDecimal($0))" } ?? "locscale2"),
+            ("ranks × threads", "\(comm.size) × \(command.threads)"), ("command line", CommandLine.arguments.joined(separator: " ")),
+            ("version", "localscale \(LocalScaleCommand.version)")]
+        try ValidationReport(validations: [before, after], parameters: parameters, timings: timings).write(to: directory)
+        (before.lines + after.lines).forEach { logger.info("\($0)") }
     }
 
     /// `/map` and its geometry attributes.
@@ -203,7 +232,8 @@ struct DistributedScaling {
         try file.group("/provenance")
         try file.setAttribute("version", "localscale \(LocalScaleCommand.version)", on: "/provenance")
         try file.setAttribute("command_line", CommandLine.arguments.joined(separator: " "), on: "/provenance")
-        let inputs = [command.experimentalPath, command.modelMapPath ?? command.modelPath!] + (command.maskPath.map { [$0] } ?? [])
+        let inputs = (command.halfMapPaths.isEmpty ? [command.experimentalPath] : command.halfMapPaths)
+            + [command.modelMapPath ?? command.modelPath!] + (command.maskPath.map { [$0] } ?? [])
         let sizes = inputs.map { ((try? FileManager.default.attributesOfItem(atPath: $0)[.size]) as? Int) ?? -1 }
         try file.setAttribute("inputs", zip(inputs, sizes).map { "\($0) (\($1) bytes)" }.joined(separator: "; "), on: "/provenance")
         try file.setAttribute("ranks", [Double(comm.size)], on: "/provenance")
@@ -219,10 +249,23 @@ struct DistributedScaling {
     /// Rank 0: reads and checks the three maps, chooses the window, lists the voxels to scale,
     /// and makes the FFT plans (from the wisdom file when there is one).
     private func readInputs(simulatedModel: Volume?) throws -> RootInputs {
-        for path in [command.outputPath, command.hdf5Path, command.timingsPath, command.savedModelMapPath].compactMap({ $0 }) {
+        for path in [command.outputPath, command.hdf5Path, command.timingsPath, command.savedModelMapPath,
+                     command.reportDirectory.map { $0 + "/report.html" }].compactMap({ $0 }) {
+            if path.hasSuffix("/report.html") {
+                try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            }
             try checkWritable(path)
         }
-        let experimental = try command.read(command.experimentalPath)
+        let experimental: NamedVolume
+        if command.halfMapPaths.count == 2 {
+            let first = try command.read(command.halfMapPaths[0]), second = try command.read(command.halfMapPaths[1])
+            try ScalingInputs.checkSameGrid(second, as: first)
+            let average = zip(first.volume.values, second.volume.values).map { 0.5 * ($0 + $1) }
+            experimental = NamedVolume(path: first.path, volume: Volume(grid: first.volume.grid, values: average))
+            logger.info("experimental map: the average of \(command.halfMapPaths.joined(separator: " and "))")
+        } else {
+            experimental = try command.read(command.experimentalPath)
+        }
         let model: NamedVolume
         if let path = command.modelMapPath {
             model = try command.read(path)

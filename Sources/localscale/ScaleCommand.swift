@@ -25,7 +25,16 @@ struct ScaleCommand: ParsableCommand {
         """)
 
     @Option(name: .customLong("em"), help: ArgumentHelp("Experimental map (unfiltered, unsharpened).", valueName: "map.mrc"))
-    var experimentalPath: String
+    var experimentalPathOption: String?
+
+    @Option(name: .customLong("half-maps"), parsing: .upToNextOption, help: ArgumentHelp("Two half maps whose average is the experimental map (instead of --em), as LocScale 2 does.", valueName: "half.mrc"))
+    var halfMapPaths: [String] = []
+
+    @Option(name: .customLong("report"), help: ArgumentHelp("Folder for a validation report of input and output (report.html, summary.json, CSV).", valueName: "dir"))
+    var reportDirectory: String?
+
+    /// The experimental map's path, or the first half map's (for messages and the grid).
+    var experimentalPath: String { experimentalPathOption ?? halfMapPaths.first ?? "" }
 
     @Option(name: .customLong("model-map"), help: ArgumentHelp("Model map on the same grid as --em.", valueName: "model.mrc"))
     var modelMapPath: String?
@@ -84,6 +93,9 @@ struct ScaleCommand: ParsableCommand {
         }
         if let requestedThreads, requestedThreads < 1 {
             throw ValidationError("--threads \(requestedThreads): must be at least 1")
+        }
+        guard (experimentalPathOption == nil) != halfMapPaths.isEmpty, halfMapPaths.isEmpty || halfMapPaths.count == 2 else {
+            throw ValidationError("give either --em MAP.mrc or --half-maps HALF1.mrc HALF2.mrc")
         }
         guard (modelMapPath == nil) != (modelPath == nil) else {
             throw ValidationError("give either --model-map MAP.mrc or --model MODEL.pdb (with --resolution)")
