@@ -116,6 +116,15 @@ public struct Communicator: @unchecked Sendable {
         return receive
     }
 
+    /// The element-wise sum over all ranks of `values` (the same count on each), on every rank.
+    public func allReduceSum(_ values: [Double]) throws -> [Double] {
+        var send = values
+        var receive = [Double](repeating: 0, count: values.count)
+        try Self.check("MPI_Allreduce", MPI_Allreduce(&send, &receive, Int32(values.count), localscale_mpi_double(),
+                                                      localscale_mpi_sum(), comm))
+        return receive
+    }
+
     /// Every rank sends `blocks[r]` to rank `r` and receives one block from every rank
     /// (`MPI_Alltoallv`); the result's element `r` came from rank `r`.
     public func allToAll(_ blocks: [[Float]]) throws -> [[Float]] {

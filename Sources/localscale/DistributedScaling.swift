@@ -199,10 +199,13 @@ struct DistributedScaling {
                                  unknownElementAs: command.modelOptions.unknownElementAs)
         }
         let resolution = command.modelOptions.resolution
-        let before = MapValidation(name: "input", map: input, modelMap: modelMap, mask: mask,
-                                   halfMaps: halves.count == 2 ? (halves[0], halves[1]) : nil, model: model, resolution: resolution)
-        let after = MapValidation(name: "output", map: output, modelMap: modelMap, mask: mask, halfMaps: nil,
-                                  model: model, resolution: resolution ?? before.halfMapFSC?.resolution(at: 0.143))
+        let halfMaps = halves.count == 2 ? (halves[0], halves[1]) : nil
+        let before = MapValidation(name: "input", map: input, modelMap: modelMap, mask: mask, halfMaps: halfMaps != nil,
+                                   model: model, resolution: resolution,
+                                   sums: MapValidation.sums(masked: mask, halves: halfMaps, map: input, modelMap: modelMap))
+        let after = MapValidation(name: "output", map: output, modelMap: modelMap, mask: mask, halfMaps: false,
+                                  model: model, resolution: resolution ?? before.halfMapFSC?.resolution(at: 0.143),
+                                  sums: MapValidation.sums(masked: mask, halves: nil, map: output, modelMap: modelMap))
         let parameters: [(String, String)] = [
             ("experimental map", command.halfMapPaths.isEmpty ? command.experimentalPath : "average of " + command.halfMapPaths.joined(separator: " and ")),
             ("model", command.modelMapPath ?? command.modelPath!), ("mask", command.maskPath ?? "none"),

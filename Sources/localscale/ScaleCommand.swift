@@ -112,29 +112,9 @@ struct ScaleCommand: ParsableCommand {
     }
 
     func run() throws {
-        let comm = try Communicator.start()
-        let logger = makeLogger(quiet: quiet || !comm.isRoot)
-        do {
+        try runOnRanks(quiet: quiet) { comm, logger in
             try DistributedScaling(command: self, comm: comm, logger: logger).run()
-        } catch let failure as AgreedFailure {
-            // Every rank knows: rank 0 prints the one line, then all leave together (a rank that
-            // exits early makes mpirun kill rank 0 before its message is out).
-            if let error = failure.error {
-                FileHandle.standardError.write(Data("localscale: error: \(error)\n".utf8))
-            }
-            try? comm.barrier()
-            comm.finish()
-            throw ReportedOnRankZero()
-        } catch {
-            // Only this rank knows (an MPI failure): end the whole job.
-            if comm.size == 1 {
-                comm.finish()
-                throw error
-            }
-            FileHandle.standardError.write(Data("localscale: error: rank \(comm.rank): \(error)\n".utf8))
-            comm.abort(1)
         }
-        comm.finish()
     }
 
     /// Threads of this rank: `--threads`, else the cores shared by the ranks on this node.

@@ -51,19 +51,7 @@ struct SimulateCommand: ParsableCommand {
     var outputPath: String
 
     func run() throws {
-        let comm = try Communicator.start()
-        let logger = makeLogger(quiet: !comm.isRoot)
-        do {
-            try simulate(comm: comm, logger: logger)
-        } catch let failure as AgreedFailure {
-            if let error = failure.error {
-                FileHandle.standardError.write(Data("localscale: error: \(error)\n".utf8))
-            }
-            try? comm.barrier()
-            comm.finish()
-            throw ReportedOnRankZero()
-        }
-        comm.finish()
+        try runOnRanks(quiet: false) { comm, logger in try simulate(comm: comm, logger: logger) }
     }
 
     private func simulate(comm: Communicator, logger: Logger) throws {

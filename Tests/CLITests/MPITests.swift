@@ -128,4 +128,19 @@ struct MPITests {
         #expect(zip(model, expected).map { abs($0 - $1) }.max()! / maximum < 1e-4)
         #expect(try CLITests.dataBytes(scratch.file("np1.mrc")) == CLITests.dataBytes(scratch.file("np3.mrc")))
     }
+
+    @Test("validate on 3 ranks (FFTW-MPI shell sums) gives the 1-rank summary")
+    func validateOnRanks() throws {
+        let scratch = Scratch()
+        for n in [1, 3] {
+            let result = try Self.mpirun(n, ["validate", "--map", "val_b.mrc", "--model-map", "val_a.mrc", "--mask", "val_mask.mrc",
+                                             "--half-maps", "val_half1.mrc", "val_half2.mrc", "--report", scratch.file("r\(n)")])
+            #expect(result.status == 0, "np \(n): \(result.stderr)")
+        }
+        let one = try ValidateTests.summary(scratch.file("r1")), three = try ValidateTests.summary(scratch.file("r3"))
+        for key in ["fsc_map_model_0.5_resolution_A", "fsc_map_model_masked_0.5_resolution_A", "half_map_fsc_0.143_resolution_A", "rscc_mask"] {
+            let a = one[key] as! Double, b = three[key] as! Double
+            #expect(abs(a - b) <= 1e-9 * abs(a), "\(key): \(a) vs \(b)")
+        }
+    }
 }

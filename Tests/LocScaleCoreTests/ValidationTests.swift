@@ -71,3 +71,52 @@ struct ValidationTests {
         #expect(abs(fitted - b) < 0.02 * b, "B = \(fitted)")
     }
 }
+
+/// Half maps = signal + independent noise with a known spectral SNR: the half-map FSC must cross
+/// 0.143 within one shell of where SNR/(1 + SNR) = 0.143 predicts.
+@Suite("Half-map FSC of a known signal-to-noise ratio")
+struct HalfMapCrossingTests {
+    @Test func crossingWithinOneShell() {
+        let n = 64
+        let grid = Grid(shape: XYZ(n, n, n), voxelSize: XYZ(1, 1, 1))
+        var generator = SplitMix64(seed: 42)
+        // White signal and white noise, then the signal filtered by exp(−B s²/4): SNR(s) =
+        // (σs²/σn²) exp(−B s²/2). With σs = 1, σn = 0.5, B = 40: SNR = 4 exp(−20 s²) = 0.1668
+        // (FSC 0.143) at s² = ln(4/0.1668)/20 = 0.1589, s = 0.3986 Å⁻¹, shell 25.5 (Δ = 1/64).
+        func white(_ sigma: Float) -> [Float] {
+            (0..<n * n * n).map { _ in
+                let u1 = Float.random(in: Float.ulpOfOne...1, using: &generator), u2 = Float.random(in: 0...1, using: &generator)
+                return sigma * (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
+            }
+        }
+        let signal = blurred(white(1), n: n, b: 40)
+        let noise1 = white(0.5), noise2 = white(0.5)
+        let half1 = Volume(grid: grid, values: zip(signal, noise1).map { $0 + $1 })
+        let half2 = Volume(grid: grid, values: zip(signal, noise2).map { $0 + $1 })
+        let curve = MapComparison.fsc(half1, half2)
+        let crossingShell = 1 / curve.resolution(at: 0.143) / curve.shellWidth
+        let expected = (log(4 / (0.143 / (1 - 0.143))) / 20).squareRoot() / curve.shellWidth
+        #expect(abs(crossingShell - expected) <= 1, "crossing at shell \(crossingShell), expected \(expected)")
+    }
+
+    /// `values` (n³, 1 Å voxels) multiplied in Fourier space by exp(−b s²/4).
+    private func blurred(_ values: [Float], n: Int, b: Double) -> [Float] {
+        let forward = RealToComplexPlan3D(nz: n, ny: n, nx: n, planning: .estimate)
+        let inverse = ComplexToRealPlan3D(nz: n, ny: n, nx: n)
+        let input = AlignedBuffer<Float>(count: n * n * n), spectrum = AlignedBuffer<Float>(count: 2 * forward.complexCount)
+        _ = input.buffer.update(from: values)
+        forward.execute(input, spectrum)
+        let half = n / 2 + 1
+        func f(_ k: Int) -> Double { Double(k <= n / 2 ? k : k - n) / Double(n) }
+        for kz in 0..<n { for ky in 0..<n { for kx in 0..<half {
+            let s2 = f(kz) * f(kz) + f(ky) * f(ky) + f(kx) * f(kx)
+            let j = 2 * ((kz * n + ky) * half + kx)
+            let g = Float(exp(-b * s2 / 4)) / Float(n * n * n)
+            spectrum.pointer[j] *= g
+            spectrum.pointer[j + 1] *= g
+        } } }
+        let output = AlignedBuffer<Float>(count: n * n * n)
+        inverse.execute(spectrum, output)
+        return Array(output.buffer)
+    }
+}

@@ -35,19 +35,13 @@ public enum MapComparison {
     /// The FSC of `a` and `b`, each multiplied by `mask` first when one is given (soft values
     /// as they are).
     public static func fsc(_ a: Volume, _ b: Volume, mask: Volume? = nil) -> FSCCurve {
-        let sums = shellSums(a, b, mask: mask)
-        let correlation = sums.cross.indices.map { s in
-            sums.powerA[s] > 0 && sums.powerB[s] > 0 ? sums.cross[s] / (sums.powerA[s] * sums.powerB[s]).squareRoot() : 0
-        }
-        return FSCCurve(shellWidth: sums.width, correlation: correlation, counts: sums.counts)
+        shellSums(a, b, mask: mask).fsc
     }
 
-    /// Per-shell sums over the whole spectrum of `a·mask` and `b·mask`: Re A·conj B, |A|², |B|²,
-    /// |A|, and the coefficient counts; shells as in `FSCCurve`.
-    static func shellSums(_ a: Volume, _ b: Volume, mask: Volume?) -> (width: Double, cross: [Double], powerA: [Double],
-                                                                       powerB: [Double], amplitude: [Double], counts: [Int]) {
+    /// Per-shell sums over the whole spectrum of `a·mask` and `b·mask`; shells as in `FSCCurve`.
+    public static func shellSums(_ a: Volume, _ b: Volume, mask: Volume?) -> ShellSums {
         precondition(a.grid.shape == b.grid.shape)
-        let n = a.grid.shape, h = a.grid.voxelSize
+        let n = a.grid.shape
         let plan = RealToComplexPlan3D(nz: n.z, ny: n.y, nx: n.x, planning: .estimate)
         func spectrum(_ map: Volume) -> AlignedBuffer<Float> {
             let input = AlignedBuffer<Float>(count: n.x * n.y * n.z)
@@ -57,34 +51,10 @@ public enum MapComparison {
             return output
         }
         let fa = spectrum(a), fb = spectrum(b)
-        let edges = [Double(n.x) * h.x, Double(n.y) * h.y, Double(n.z) * h.z]
-        let width = 1 / edges.max()!
-        let shells = Int((1 / (2 * h.array.max()!)) / width + 1e-9)
-        var cross = [Double](repeating: 0, count: shells + 1), powerA = cross, powerB = cross, amplitude = cross
-        var counts = [Int](repeating: 0, count: shells + 1)
-        let half = n.x / 2 + 1
-        func signed(_ k: Int, _ size: Int) -> Double { Double(k <= size / 2 ? k : k - size) }
-        for kz in 0..<n.z {
-            let sz = signed(kz, n.z) / edges[2]
-            for ky in 0..<n.y {
-                let sy = signed(ky, n.y) / edges[1]
-                for kx in 0..<half {
-                    let sx = Double(kx) / edges[0]
-                    let shell = Int(((sx * sx + sy * sy + sz * sz).squareRoot() / width).rounded(.toNearestOrEven))
-                    guard shell <= shells else { continue }
-                    let weight = (kx == 0 || (n.x % 2 == 0 && kx == n.x / 2)) ? 1.0 : 2.0
-                    let j = 2 * ((kz * n.y + ky) * half + kx)
-                    let (ar, ai) = (Double(fa.pointer[j]), Double(fa.pointer[j + 1]))
-                    let (br, bi) = (Double(fb.pointer[j]), Double(fb.pointer[j + 1]))
-                    cross[shell] += weight * (ar * br + ai * bi)
-                    powerA[shell] += weight * (ar * ar + ai * ai)
-                    powerB[shell] += weight * (br * br + bi * bi)
-                    amplitude[shell] += weight * (ar * ar + ai * ai).squareRoot()
-                    counts[shell] += Int(weight)
-                }
-            }
-        }
-        return (width, cross, powerA, powerB, amplitude, counts)
+        var sums = ShellSums(grid: a.grid)
+        let planeFloats = 2 * n.y * (n.x / 2 + 1)
+        for kz in 0..<n.z { sums.add(plane: kz, a: fa.pointer + kz * planeFloats, b: fb.pointer + kz * planeFloats) }
+        return sums
     }
 
     /// Pearson correlation of `a` and `b` over the voxels where `mask` ≥ 0.5 (the whole map
@@ -113,9 +83,13 @@ public struct RadialProfile: Sendable {
     public let amplitude: [Double]
 
     public init(_ map: Volume, mask: Volume? = nil) {
-        let curve = MapComparison.shellSums(map, map, mask: mask)
-        shellWidth = curve.width
-        amplitude = curve.amplitude.indices.map { curve.counts[$0] > 0 ? curve.amplitude[$0] / Double(curve.counts[$0]) : 0 }
+        self.init(sums: MapComparison.shellSums(map, map, mask: mask))
+    }
+
+    /// The profile of spectrum A of `sums`.
+    public init(sums: ShellSums) {
+        shellWidth = sums.width
+        amplitude = sums.amplitude.indices.map { sums.counts[$0] > 0 ? sums.amplitude[$0] / sums.counts[$0] : 0 }
     }
 
     /// B in Å² from a least-squares line through (s², ln amplitude) over the shells with
@@ -132,5 +106,74 @@ public struct RadialProfile: Sendable {
         let sxy = points.reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) }
         let sxx = points.reduce(0) { $0 + ($1.0 - mx) * ($1.0 - mx) }
         return sxx > 0 ? -4 * sxy / sxx : nil
+    }
+}
+
+/// Sums per Fourier shell of two spectra A and B — Re A·conj B, |A|², |B|², |A| and the number
+/// of coefficients — accumulated plane by plane of the r2c half-spectrum (Hermitian weights), so
+/// that ranks holding different planes can add their sums (`values`, `init(grid:values:)`).
+public struct ShellSums: Sendable {
+    /// Shell width Δ in Å⁻¹: 1 / the largest box edge.
+    public let width: Double
+    public private(set) var cross: [Double]
+    public private(set) var powerA: [Double]
+    public private(set) var powerB: [Double]
+    public private(set) var amplitude: [Double]
+    public private(set) var counts: [Double]
+    private let shape: XYZ<Int>
+    private let edges: [Double]
+
+    public init(grid: Grid) {
+        shape = grid.shape
+        let h = grid.voxelSize
+        edges = [Double(shape.x) * h.x, Double(shape.y) * h.y, Double(shape.z) * h.z]
+        width = 1 / edges.max()!
+        let shells = Int((1 / (2 * h.array.max()!)) / width + 1e-9) + 1
+        cross = [Double](repeating: 0, count: shells)
+        (powerA, powerB, amplitude, counts) = (cross, cross, cross, cross)
+    }
+
+    /// Sums from their concatenation `values` (cross, |A|², |B|², |A|, counts), e.g. after an
+    /// MPI sum over ranks.
+    public init(grid: Grid, values: [Double]) {
+        self.init(grid: grid)
+        let n = cross.count
+        cross = Array(values[0..<n]); powerA = Array(values[n..<2 * n]); powerB = Array(values[2 * n..<3 * n])
+        amplitude = Array(values[3 * n..<4 * n]); counts = Array(values[4 * n..<5 * n])
+    }
+
+    /// All sums in one array (see `init(grid:values:)`).
+    public var values: [Double] { cross + powerA + powerB + amplitude + counts }
+
+    /// Adds plane `kz` of both half-spectra (`ny × (nx/2+1)` interleaved complex values each).
+    public mutating func add(plane kz: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>) {
+        let n = shape, half = n.x / 2 + 1, last = cross.count - 1
+        func signed(_ k: Int, _ size: Int) -> Double { Double(k <= size / 2 ? k : k - size) }
+        let sz = signed(kz, n.z) / edges[2]
+        for ky in 0..<n.y {
+            let sy = signed(ky, n.y) / edges[1]
+            for kx in 0..<half {
+                let sx = Double(kx) / edges[0]
+                let shell = Int(((sx * sx + sy * sy + sz * sz).squareRoot() / width).rounded(.toNearestOrEven))
+                guard shell <= last else { continue }
+                let weight = (kx == 0 || (n.x % 2 == 0 && kx == n.x / 2)) ? 1.0 : 2.0
+                let j = 2 * (ky * half + kx)
+                let (ar, ai) = (Double(a[j]), Double(a[j + 1]))
+                let (br, bi) = (Double(b[j]), Double(b[j + 1]))
+                cross[shell] += weight * (ar * br + ai * bi)
+                powerA[shell] += weight * (ar * ar + ai * ai)
+                powerB[shell] += weight * (br * br + bi * bi)
+                amplitude[shell] += weight * (ar * ar + ai * ai).squareRoot()
+                counts[shell] += weight
+            }
+        }
+    }
+
+    /// The FSC curve of these sums.
+    public var fsc: FSCCurve {
+        let correlation = cross.indices.map { s in
+            powerA[s] > 0 && powerB[s] > 0 ? cross[s] / (powerA[s] * powerB[s]).squareRoot() : 0
+        }
+        return FSCCurve(shellWidth: width, correlation: correlation, counts: counts.map { Int($0) })
     }
 }

@@ -20,15 +20,38 @@ struct MapValidation {
     let modelGuinierB: Double?
     let guinierRange: (low: Double, high: Double)
 
-    init(name: String, map: Volume, modelMap: Volume, mask: Volume?, halfMaps: (Volume, Volume)?,
-         model: AtomicModel?, resolution: Double?) {
+    /// The maps a Fourier comparison takes.
+    enum Role: Hashable { case map, model, half1, half2 }
+
+    /// The Fourier-shell sums a validation needs, in a fixed order (so that MPI ranks can
+    /// compute them together): map–model, masked map–model, half maps, half maps–model (FSC_ref),
+    /// map and model map alone (radial profiles).
+    static func requests(masked: Bool, halves: Bool) -> [(first: Role, second: Role, masked: Bool)] {
+        var list: [(first: Role, second: Role, masked: Bool)] = [(.map, .model, false)]
+        if masked { list.append((.map, .model, true)) }
+        if halves { list += [(.half1, .half2, masked), (.half1, .model, masked), (.half2, .model, masked)] }
+        return list + [(.map, .map, masked), (.model, .model, masked)]
+    }
+
+    /// The sums of `requests` computed here, in one process.
+    static func sums(masked mask: Volume?, halves: (Volume, Volume)?, map: Volume, modelMap: Volume) -> [ShellSums] {
+        let volumes: [Role: Volume] = [.map: map, .model: modelMap, .half1: halves?.0, .half2: halves?.1].compactMapValues { $0 }
+        return requests(masked: mask != nil, halves: halves != nil).map {
+            MapComparison.shellSums(volumes[$0.first]!, volumes[$0.second]!, mask: $0.masked ? mask : nil)
+        }
+    }
+
+    /// `sums` must be the results of `requests(masked: mask != nil, halves: halfMaps != nil)`.
+    init(name: String, map: Volume, modelMap: Volume, mask: Volume?, halfMaps: Bool,
+         model: AtomicModel?, resolution: Double?, sums: [ShellSums]) {
         self.name = name
         self.map = map
         self.modelMap = modelMap
-        fsc = MapComparison.fsc(map, modelMap)
-        maskedFSC = mask.map { MapComparison.fsc(map, modelMap, mask: $0) }
-        halfMapFSC = halfMaps.map { MapComparison.fsc($0.0, $0.1, mask: mask) }
-        referenceFSC = halfMaps.map { [MapComparison.fsc($0.0, modelMap, mask: mask), MapComparison.fsc($0.1, modelMap, mask: mask)] } ?? []
+        var next = sums.makeIterator()
+        fsc = next.next()!.fsc
+        maskedFSC = mask == nil ? nil : next.next()!.fsc
+        halfMapFSC = halfMaps ? next.next()!.fsc : nil
+        referenceFSC = halfMaps ? [next.next()!.fsc, next.next()!.fsc] : []
         rscc = MapComparison.realSpaceCorrelation(map, modelMap, mask: mask)
         if let model {
             let near = voxels(near: model.atoms, on: map.grid, within: 2.5)
@@ -40,8 +63,8 @@ struct MapValidation {
             rsccNearAtoms = nil
             residues = []
         }
-        profile = RadialProfile(map, mask: mask)
-        modelProfile = RadialProfile(modelMap, mask: mask)
+        profile = RadialProfile(sums: next.next()!)
+        modelProfile = RadialProfile(sums: next.next()!)
         let high = resolution ?? halfMapFSC?.resolution(at: 0.143) ?? 2 * map.grid.voxelSize.array.max()!
         guinierRange = (10, high)
         guinierB = profile.guinierB(from: 10, to: high)
