@@ -32,6 +32,9 @@ struct ValidateCommand: ParsableCommand {
     @Option(name: .customLong("report"), help: ArgumentHelp("Folder for report.html, summary.json and CSV files.", valueName: "dir"))
     var reportDirectory: String?
 
+    @Option(name: .customLong("guinier-from"), help: ArgumentHelp("Low-resolution end of the Guinier fit in Å; the high end is --resolution, else the half-map 0.143 resolution, else Nyquist.", valueName: "Å"))
+    var guinierFrom: Double = 10
+
     @Option(name: .customLong("threads"), help: ArgumentHelp("Threads per rank for the model simulation.", valueName: "n"))
     var requestedThreads: Int?
 
@@ -100,7 +103,7 @@ struct ValidateCommand: ParsableCommand {
         if let inputs {
             let validation = MapValidation(name: "map", map: inputs.map, modelMap: inputs.modelMap, mask: inputs.mask,
                                            halfMaps: inputs.halves != nil, model: inputs.model,
-                                           resolution: modelOptions.resolution, sums: sums)
+                                           resolution: modelOptions.resolution, guinierFrom: guinierFrom, sums: sums)
             validation.lines.forEach { print($0) }
             if let reportDirectory {
                 let parameters = [("map", mapPath), ("model", modelPath ?? modelMapPath!), ("mask", maskPath ?? "none"),

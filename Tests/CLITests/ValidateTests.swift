@@ -49,6 +49,20 @@ struct ValidateTests {
         #expect(csv.split(separator: "\n").count == 1 + (oracle["S"] as! Int) + 1)
     }
 
+    @Test("the Guinier range is 10 Å to the half-map resolution by default, and --guinier-from moves its low end")
+    func guinierRange() throws {
+        let scratch = Scratch()
+        let oracle = try Self.oracle()
+        for (extra, low) in [([String](), 10.0), (["--guinier-from", "7.5"], 7.5)] {
+            let result = try CLITests.run(["validate", "--map", "val_b.mrc", "--model-map", "val_a.mrc",
+                                           "--half-maps", "val_half1.mrc", "val_half2.mrc", "--report", scratch.file("g\(low)")] + extra)
+            #expect(result.status == 0)
+            let range = try Self.summary(scratch.file("g\(low)"))["guinier_range_A"] as! [Double]
+            #expect(range[0] == low)
+            #expect(abs(range[1] - Self.resolution(oracle, "fsc_half1_half2", "0.143")) < 1e-5 * range[1])
+        }
+    }
+
     @Test("the report renders in headless Chromium: the plots' coloured lines are on the screenshot",
           .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")))
     func rendersInChromium() throws {

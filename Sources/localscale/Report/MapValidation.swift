@@ -43,7 +43,7 @@ struct MapValidation {
 
     /// `sums` must be the results of `requests(masked: mask != nil, halves: halfMaps != nil)`.
     init(name: String, map: Volume, modelMap: Volume, mask: Volume?, halfMaps: Bool,
-         model: AtomicModel?, resolution: Double?, sums: [ShellSums]) {
+         model: AtomicModel?, resolution: Double?, guinierFrom low: Double = 10, sums: [ShellSums]) {
         self.name = name
         self.map = map
         self.modelMap = modelMap
@@ -66,9 +66,9 @@ struct MapValidation {
         profile = RadialProfile(sums: next.next()!)
         modelProfile = RadialProfile(sums: next.next()!)
         let high = resolution ?? halfMapFSC?.resolution(at: 0.143) ?? 2 * map.grid.voxelSize.array.max()!
-        guinierRange = (10, high)
-        guinierB = profile.guinierB(from: 10, to: high)
-        modelGuinierB = modelProfile.guinierB(from: 10, to: high)
+        guinierRange = (low, high)
+        guinierB = profile.guinierB(from: low, to: high)
+        modelGuinierB = modelProfile.guinierB(from: low, to: high)
     }
 
     /// The numbers as a JSON-ready dictionary.
