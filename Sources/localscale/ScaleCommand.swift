@@ -36,13 +36,11 @@ struct ScaleCommand: ParsableCommand {
     /// The experimental map's path, or the first half map's (for messages and the grid).
     var experimentalPath: String { experimentalPathOption ?? halfMapPaths.first ?? "" }
 
-    @Option(name: .customLong("model-map"), help: ArgumentHelp("Model map on the same grid as --em.", valueName: "model.mrc"))
-    var modelMapPath: String?
+    @OptionGroup var source: ModelSource
 
-    @Option(name: .customLong("model"), help: ArgumentHelp("Atomic model (PDB, mmCIF, .gz) to simulate the model map from, on the grid of --em (instead of --model-map).", valueName: "model.pdb"))
-    var modelPath: String?
-
-    @OptionGroup var modelOptions: ModelOptions
+    var modelMapPath: String? { source.modelMapPath }
+    var modelPath: String? { source.modelPath }
+    var modelOptions: ModelOptions { source.modelOptions }
 
     @Option(name: .customLong("save-model-map"), help: ArgumentHelp("With --model: also write the simulated model map.", valueName: "model-map.mrc"))
     var savedModelMapPath: String?
@@ -96,9 +94,6 @@ struct ScaleCommand: ParsableCommand {
         }
         guard (experimentalPathOption == nil) != halfMapPaths.isEmpty, halfMapPaths.isEmpty || halfMapPaths.count == 2 else {
             throw ValidationError("give either --em MAP.mrc or --half-maps HALF1.mrc HALF2.mrc")
-        }
-        guard (modelMapPath == nil) != (modelPath == nil) else {
-            throw ValidationError("give either --model-map MAP.mrc or --model MODEL.pdb (with --resolution)")
         }
         if savedModelMapPath != nil && modelPath == nil {
             throw ValidationError("--save-model-map needs --model")

@@ -4,6 +4,24 @@ import LocScaleCore
 import LocScaleParallel
 import Logging
 
+/// Where the model map comes from, for `scale` and `validate`: a map, or an atomic model
+/// simulated on the map's grid.
+struct ModelSource: ParsableArguments {
+    @Option(name: .customLong("model-map"), help: ArgumentHelp("Model map on the same grid as the map.", valueName: "model.mrc"))
+    var modelMapPath: String?
+
+    @Option(name: .customLong("model"), help: ArgumentHelp("Atomic model (PDB, mmCIF, .gz) to simulate the model map from on the map's grid (instead of --model-map).", valueName: "model.pdb"))
+    var modelPath: String?
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    func validate() throws {
+        guard (modelMapPath == nil) != (modelPath == nil) else {
+            throw ValidationError("give either --model-map MAP.mrc or --model MODEL.pdb (with --resolution)")
+        }
+    }
+}
+
 /// Options that choose and read an atomic model, shared by `simulate` and `scale --model`.
 struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("model-number"), help: "Model (MODEL record / pdbx_PDB_model_num) to use; default: the first.")

@@ -15,13 +15,11 @@ struct ValidateCommand: ParsableCommand {
     @Option(name: .customLong("map"), help: ArgumentHelp("Map to validate.", valueName: "map.mrc"))
     var mapPath: String
 
-    @Option(name: .customLong("model-map"), help: ArgumentHelp("Model map on the same grid.", valueName: "model.mrc"))
-    var modelMapPath: String?
+    @OptionGroup var source: ModelSource
 
-    @Option(name: .customLong("model"), help: ArgumentHelp("Atomic model: simulated on the map's grid; enables RSCC near atoms and per residue.", valueName: "model.pdb"))
-    var modelPath: String?
-
-    @OptionGroup var modelOptions: ModelOptions
+    var modelMapPath: String? { source.modelMapPath }
+    var modelPath: String? { source.modelPath }
+    var modelOptions: ModelOptions { source.modelOptions }
 
     @Option(name: .customLong("mask"), help: ArgumentHelp("Mask on the same grid (masked FSC; RSCC over mask ≥ 0.5).", valueName: "mask.mrc"))
     var maskPath: String?
@@ -39,9 +37,6 @@ struct ValidateCommand: ParsableCommand {
     var requestedThreads: Int?
 
     func validate() throws {
-        guard (modelMapPath == nil) != (modelPath == nil) else {
-            throw ValidationError("give either --model-map MAP.mrc or --model MODEL.pdb")
-        }
         guard halfMapPaths.isEmpty || halfMapPaths.count == 2 else {
             throw ValidationError("--half-maps takes two maps")
         }
