@@ -46,6 +46,24 @@ void write_message(const std::string& text, char* message, size_t message_size) 
     message[n] = '\0';
 }
 
+// Runs `body` (which returns a CGEMMI_ code) and turns any C++ exception into `error_code` with
+// its message; running out of memory is CGEMMI_ERROR_INTERNAL. `context` ends the generic lines.
+template <class Body>
+int guarded(Body body, int error_code, const char* context, char* message, size_t message_size) {
+    try {
+        return body();
+    } catch (const std::bad_alloc&) {
+        write_message(std::string("out of memory") + context, message, message_size);
+        return CGEMMI_ERROR_INTERNAL;
+    } catch (const std::exception& e) {
+        write_message(e.what(), message, message_size);
+        return error_code;
+    } catch (...) {
+        write_message(std::string("unknown error") + context, message, message_size);
+        return error_code;
+    }
+}
+
 // The integer a model's name spells (gemmi keeps model numbers as strings), or `fallback`.
 int32_t model_number_of(const gemmi::Model& model, int32_t fallback) {
     const char* s = model.name.c_str();
@@ -97,20 +115,13 @@ extern "C" int cgemmi_read_atoms(const char* path, int use_model_number, int32_t
         return CGEMMI_ERROR_INTERNAL;
     }
     gemmi::Structure st;
-    try {
+    int status = guarded([&] {
         st = gemmi::read_structure(gemmi::MaybeGzipped(path));
-    } catch (const std::bad_alloc&) {
-        write_message("out of memory while reading", message, message_size);
-        return CGEMMI_ERROR_INTERNAL;
-    } catch (const std::exception& e) {
-        write_message(e.what(), message, message_size);
-        return CGEMMI_ERROR_READ;
-    } catch (...) {
-        write_message("unknown error while reading", message, message_size);
-        return CGEMMI_ERROR_READ;
-    }
+        return CGEMMI_OK;
+    }, CGEMMI_ERROR_READ, " while reading", message, message_size);
+    if (status != CGEMMI_OK) return status;
 
-    try {
+    return guarded([&]() -> int {
         if (st.models.empty()) {
             write_message("no models (no ATOM/HETATM records or _atom_site rows)", message,
                           message_size);
@@ -224,16 +235,7 @@ extern "C" int cgemmi_read_atoms(const char* path, int use_model_number, int32_t
         }
         *out = result;
         return CGEMMI_OK;
-    } catch (const std::bad_alloc&) {
-        write_message("out of memory", message, message_size);
-        return CGEMMI_ERROR_INTERNAL;
-    } catch (const std::exception& e) {
-        write_message(e.what(), message, message_size);
-        return CGEMMI_ERROR_INTERNAL;
-    } catch (...) {
-        write_message("unknown error", message, message_size);
-        return CGEMMI_ERROR_INTERNAL;
-    }
+    }, CGEMMI_ERROR_INTERNAL, "", message, message_size);
 }
 
 extern "C" void cgemmi_atoms_free(CGemmiAtoms* atoms) {
@@ -261,7 +263,7 @@ extern "C" void cgemmi_atoms_free(CGemmiAtoms* atoms) {
 extern "C" int cgemmi_c4322(const char* symbol, double a[5], double b[5], char* message,
                             size_t message_size) {
     if (message != nullptr && message_size > 0) message[0] = '\0';
-    try {
+    return guarded([&]() -> int {
         if (symbol == nullptr || a == nullptr || b == nullptr) {
             write_message("cgemmi_c4322: null argument", message, message_size);
             return CGEMMI_ERROR_INTERNAL;
@@ -289,13 +291,7 @@ extern "C" int cgemmi_c4322(const char* symbol, double a[5], double b[5], char* 
             b[i] = coef.b(i);
         }
         return CGEMMI_OK;
-    } catch (const std::exception& e) {
-        write_message(e.what(), message, message_size);
-        return CGEMMI_ERROR_INTERNAL;
-    } catch (...) {
-        write_message("unknown error", message, message_size);
-        return CGEMMI_ERROR_INTERNAL;
-    }
+    }, CGEMMI_ERROR_INTERNAL, "", message, message_size);
 }
 
 extern "C" const char* cgemmi_version(void) { return GEMMI_VERSION; }
