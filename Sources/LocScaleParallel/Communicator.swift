@@ -65,17 +65,6 @@ public struct Communicator: @unchecked Sendable {
         String(decoding: try broadcast(Array(text.utf8)), as: UTF8.self)
     }
 
-    /// Rank 0's numbers on every rank.
-    public func broadcast(_ values: [Double]) throws -> [Double] {
-        var count = [Int64(values.count)]
-        try Self.check("MPI_Bcast", MPI_Bcast(&count, 1, localscale_mpi_int64(), 0, comm))
-        var buffer = isRoot ? values : [Double](repeating: 0, count: Int(count[0]))
-        if !buffer.isEmpty {
-            try Self.check("MPI_Bcast", MPI_Bcast(&buffer, Int32(buffer.count), localscale_mpi_double(), 0, comm))
-        }
-        return buffer
-    }
-
     /// Every rank's `values` (the same count on each), concatenated in rank order.
     public func allGather(_ values: [Double]) throws -> [Double] {
         var send = values

@@ -40,6 +40,12 @@ public final class DistributedRealFFT {
         fftwf_free(local.baseAddress)
     }
 
+    /// The planes every rank holds, in rank order (collective).
+    public func planesOfAllRanks(_ communicator: Communicator) throws -> [Range<Int>] {
+        let layout = try communicator.allGather([Double(planes.lowerBound), Double(planes.count)])
+        return (0..<communicator.size).map { Int(layout[2 * $0]) ..< Int(layout[2 * $0] + layout[2 * $0 + 1]) }
+    }
+
     /// Real grid → half-spectrum, in place (collective).
     public func forward() {
         let complex = UnsafeMutableRawPointer(local.baseAddress!).assumingMemoryBound(to: fftwf_complex.self)

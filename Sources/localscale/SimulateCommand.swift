@@ -149,10 +149,8 @@ struct DistributedSimulation {
 
         // Cut, unblur, fold; each contribution goes to the rank holding its plane of the map grid.
         let coarseFFT = DistributedRealFFT(nz: n.z, ny: n.y, nx: n.x, communicator: comm)
-        let starts = try comm.allGather([Double(coarseFFT.planes.lowerBound), Double(coarseFFT.planes.count)])
-        let owner = (0..<n.z).map { z in
-            (0..<comm.size).first { Int(starts[2 * $0]) <= z && z < Int(starts[2 * $0] + starts[2 * $0 + 1]) }!
-        }
+        let layout = try coarseFFT.planesOfAllRanks(comm)
+        let owner = (0..<n.z).map { z in layout.firstIndex { $0.contains(z) }! }
         var outgoing = [[Float]](repeating: [], count: comm.size)
         let planeFloats = fine.y * fineFFT.rowLength
         for kz in fineFFT.planes {
@@ -181,8 +179,8 @@ struct DistributedSimulation {
         for p in 0..<coarseFFT.planes.count * n.y {
             for x in 0..<n.x { slab[p * n.x + x] = coarseFFT.local[p * coarseRow + x] * scale }
         }
-        let counts = (0..<comm.size).map { Int(starts[2 * $0 + 1]) * n.y * n.x }
-        let displacements = (0..<comm.size).map { Int(starts[2 * $0]) * n.y * n.x }
+        let counts = layout.map { $0.count * n.y * n.x }
+        let displacements = layout.map { $0.lowerBound * n.y * n.x }
         let map = try comm.gather(slab, counts: counts, displacements: displacements, total: n.x * n.y * n.z)
         logger.info("model map of \(path): \(model.atoms.count) atoms, d_min \(formatDecimal(simulator.resolution)) Å on \(n.x)×\(n.y)×\(n.z), \(comm.size) rank(s) × \(threads) thread(s); atoms \(formatDecimal(summed.timeIntervalSince(start), digits: 2)) s, total \(formatDecimal(Date().timeIntervalSince(start), digits: 2)) s")
         return comm.isRoot ? Volume(grid: grid, values: map) : nil

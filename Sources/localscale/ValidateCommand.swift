@@ -131,9 +131,9 @@ struct DistributedShellSums {
         first = DistributedRealFFT(nz: n.z, ny: n.y, nx: n.x, communicator: comm)
         second = DistributedRealFFT(nz: n.z, ny: n.y, nx: n.x, communicator: comm)
         let plane = n.x * n.y
-        let layout = try comm.allGather([Double(first.planes.lowerBound), Double(first.planes.count)])
-        counts = (0..<comm.size).map { Int(layout[2 * $0 + 1]) * plane }
-        displacements = (0..<comm.size).map { Int(layout[2 * $0]) * plane }
+        let layout = try first.planesOfAllRanks(comm)
+        counts = layout.map { $0.count * plane }
+        displacements = layout.map { $0.lowerBound * plane }
     }
 
     /// The shell sums of `a·mask` and `b·mask` (given on rank 0; ignored elsewhere), on every rank.

@@ -79,17 +79,10 @@ public struct DensitySimulator: Sendable {
     /// The model map of `model` on `grid`, computed with `threads` threads (the result does not
     /// depend on their number).
     public func simulate(_ model: AtomicModel, threads: Int) -> Volume {
-        simulateTimed(model, threads: threads).map
-    }
-
-    /// `simulate`, with the seconds spent summing atoms and in the Fourier part (FFTs, cut, fold).
-    public func simulateTimed(_ model: AtomicModel, threads: Int) -> (map: Volume, atomSeconds: Double, fourierSeconds: Double) {
-        let started = Date()
         let n = grid.shape, fine = fineShape
         let atoms = PreparedAtoms(model, simulator: self)
         let density = AlignedBuffer<Float>(count: fine.x * fine.y * fine.z)
         sumAtoms(atoms, into: density.buffer, planes: 0..<fine.z, rowLength: fine.x, threads: threads)
-        let summed = Date()
 
         // Fine-grid coefficients → unblur → |s| ≤ 1/d → fold onto the map grid → inverse FFT.
         let fineHalf = fine.x / 2 + 1
@@ -110,8 +103,7 @@ public struct DensitySimulator: Sendable {
         let inverse = ComplexToRealPlan3D(nz: n.z, ny: n.y, nx: n.x, threads: threads, buffers: (coarse, values))
         inverse.execute(coarse, values)
         let scale = 1 / Float(fine.x * fine.y * fine.z)
-        let map = Volume(grid: grid, values: values.buffer.map { $0 * scale })
-        return (map, summed.timeIntervalSince(started), Date().timeIntervalSince(summed))
+        return Volume(grid: grid, values: values.buffer.map { $0 * scale })
     }
 
     /// The fine grid: `oversampling` points per map voxel along every axis.
@@ -128,11 +120,11 @@ public struct DensitySimulator: Sendable {
         let spacing = XYZ(grid.voxelSize.x / Double(oversampling), grid.voxelSize.y / Double(oversampling),
                           grid.voxelSize.z / Double(oversampling))
         let blocks = max(1, min(threads, planes.count))
-        let output = UnsafeSendableBuffer(buffer)
+        let output = UnsafeSendable(buffer)
         LocalScaling.runOnThreads(blocks) { block in
             let zRange = (planes.lowerBound + block * planes.count / blocks) ..< (planes.lowerBound + (block + 1) * planes.count / blocks)
             for (atom, position) in zip(atoms.densities, atoms.positions) {
-                atom.add(at: position, to: output.buffer, shape: fine, spacing: spacing, zRange: zRange,
+                atom.add(at: position, to: output.value, shape: fine, spacing: spacing, zRange: zRange,
                          firstPlane: planes.lowerBound, rowLength: rowLength)
             }
         }
@@ -198,10 +190,4 @@ public struct PreparedAtoms: Sendable {
         let first = simulator.grid.firstVoxelPosition
         positions = model.atoms.map { SIMD3($0.position.x - first.x, $0.position.y - first.y, $0.position.z - first.z) }
     }
-}
-
-/// Hands a buffer to threads that write disjoint parts of it.
-struct UnsafeSendableBuffer: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<Float>
-    init(_ buffer: UnsafeMutableBufferPointer<Float>) { self.buffer = buffer }
 }

@@ -60,14 +60,19 @@ public enum MapComparison {
     /// Pearson correlation of `a` and `b` over the voxels where `mask` ≥ 0.5 (the whole map
     /// without a mask), in double precision.
     public static func realSpaceCorrelation(_ a: Volume, _ b: Volume, mask: Volume? = nil) -> Double {
-        var n = 0.0, sa = 0.0, sb = 0.0
-        for i in a.values.indices where (mask?.values[i] ?? 1) >= 0.5 {
-            n += 1; sa += Double(a.values[i]); sb += Double(b.values[i])
-        }
+        let selected = mask.map { m in m.values.indices.filter { m.values[$0] >= 0.5 } } ?? Array(a.values.indices)
+        return correlation(a.values, b.values, over: selected)
+    }
+
+    /// Pearson correlation of `a[i]` and `b[i]` over `indices`, in double precision.
+    public static func correlation(_ a: [Float], _ b: [Float], over indices: [Int]) -> Double {
+        let n = Double(indices.count)
+        var sa = 0.0, sb = 0.0
+        for i in indices { sa += Double(a[i]); sb += Double(b[i]) }
         let ma = sa / n, mb = sb / n
         var saa = 0.0, sbb = 0.0, sab = 0.0
-        for i in a.values.indices where (mask?.values[i] ?? 1) >= 0.5 {
-            let x = Double(a.values[i]) - ma, y = Double(b.values[i]) - mb
+        for i in indices {
+            let x = Double(a[i]) - ma, y = Double(b[i]) - mb
             saa += x * x; sbb += y * y; sab += x * y
         }
         return sab / (saa * sbb).squareRoot()

@@ -44,9 +44,7 @@ public struct ResidueCorrelation: Sendable {
         return order.map { key in
             let atoms = groups[key]!
             let selected = voxels(near: atoms, on: map.grid, within: distance)
-            let a = Volume(grid: Grid(shape: XYZ(selected.count, 1, 1), voxelSize: XYZ(1, 1, 1)), values: selected.map { map.values[$0] })
-            let b = Volume(grid: a.grid, values: selected.map { modelMap.values[$0] })
-            let r = selected.count > 1 ? MapComparison.realSpaceCorrelation(a, b) : .nan
+            let r = selected.count > 1 ? MapComparison.correlation(map.values, modelMap.values, over: selected) : .nan
             return ResidueCorrelation(chain: atoms[0].chain, number: atoms[0].residueNumber,
                                       insertionCode: atoms[0].insertionCode, name: atoms[0].residueName,
                                       correlation: r, voxelCount: selected.count)

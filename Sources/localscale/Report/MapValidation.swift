@@ -54,10 +54,8 @@ struct MapValidation {
         referenceFSC = halfMaps ? [next.next()!.fsc, next.next()!.fsc] : []
         rscc = MapComparison.realSpaceCorrelation(map, modelMap, mask: mask)
         if let model {
-            let near = voxels(near: model.atoms, on: map.grid, within: 2.5)
-            let selection = Grid(shape: XYZ(near.count, 1, 1), voxelSize: XYZ(1, 1, 1))
-            rsccNearAtoms = MapComparison.realSpaceCorrelation(Volume(grid: selection, values: near.map { map.values[$0] }),
-                                                               Volume(grid: selection, values: near.map { modelMap.values[$0] }))
+            rsccNearAtoms = MapComparison.correlation(map.values, modelMap.values,
+                                                      over: voxels(near: model.atoms, on: map.grid, within: 2.5))
             residues = ResidueCorrelation.perResidue(map: map, modelMap: modelMap, model: model)
         } else {
             rsccNearAtoms = nil
