@@ -1,0 +1,207 @@
+import Foundation
+
+/// Hooks into a fast-mode run, for tests and diagnostics.
+public struct FastDiagnostics: Sendable {
+    /// Replaces the gains of shell `s` (one per voxel, in the order of the voxel list): with the
+    /// exact mode's gains the output is the exact output to float rounding.
+    public var gains: (@Sendable (Int) -> [Float])?
+    /// Receives the experimental and model power of shell `s` at every voxel that the gains
+    /// come from (estimated, or exact for the lowest shells).
+    public var powers: (@Sendable (Int, [Double], [Double]) -> Void)?
+
+    public init(gains: (@Sendable (Int) -> [Float])? = nil,
+                powers: (@Sendable (Int, [Double], [Double]) -> Void)? = nil) {
+        self.gains = gains
+        self.powers = powers
+    }
+}
+
+/// `--method fast` (FASTMODE.md): the matched filter bank. For each Fourier shell `s` of exact
+/// mode's padded cube, whole-grid FFTs give the local shell powers of the experimental and model
+/// maps (analysis filter `A_s`, then sums of squares over each voxel's cube), their ratio the gain,
+/// and the synthesis filter — exact mode's own read-out kernel — the shell's contribution to
+/// every voxel. The lowest shells' powers can be measured exactly by sliding DFTs.
+///
+/// Works on one slab of a `SlabGrid` (the padded box, FFT size N): the whole grid in one process,
+/// or one rank's planes under MPI. Memory: four grid-sized buffers, half of one more, and per voxel
+/// the output and the lowest shells' powers. The shell kernels depend only on (w, P, N) but take
+/// 1.5 grid-sized buffers per shell, so they are made in the shell loop, not kept.
+public final class FastScaler {
+    public let grid: SlabGrid
+    /// Exact mode's layout for the window and pad factor (shells, `P`, centre).
+    public let layout: SpectrumLayout
+    /// Shells `0 ... exactShells` get their powers by sliding DFTs (−1: none).
+    public let exactShells: Int
+    public let threads: Int
+    private let lagSums: ShellLagSums
+    private let sums: CubeSums
+
+    public init(grid: SlabGrid, window: Int, padFactor: Double, exactShells: Int, threads: Int) {
+        self.grid = grid
+        layout = SpectrumLayout(window: window, rule: .exact(padFactor: padFactor))
+        self.exactShells = min(exactShells, layout.binCount - 1)
+        self.threads = max(1, threads)
+        lagSums = ShellLagSums(layout: layout)
+        sums = CubeSums(window: window, centre: layout.centre, threads: self.threads)
+    }
+
+    /// Number of shells, `round(√3·P/2) + 1`.
+    public var shellCount: Int { layout.binCount }
+
+    /// The scaled values of `voxels` — linear indices `(z·ny + y)·nx + x` into this process's
+    /// planes of the grid, z counted from its first plane — of the experimental and model maps
+    /// given on those planes (`planes.count · ny · nx` floats each, x fastest). Every cube of a
+    /// listed voxel must lie inside the grid, and the maps must be padded so that the FFTs do
+    /// not wrap (`FastBox`). Collective under MPI.
+    public func scale(experimental: UnsafeBufferPointer<Float>, model: UnsafeBufferPointer<Float>,
+                      voxels: [Int], diagnostics: FastDiagnostics = FastDiagnostics(),
+                      progress: ScalingProgress? = nil) throws -> [Float] {
+        let size = grid.size
+        let positions = voxels.map { ($0 / size.x) * grid.rowLength + $0 % size.x }
+        let lowShells = try LowShellPowers(shells: exactShells, layout: layout, grid: grid, sums: sums)
+            .measure(experimental: experimental, model: model, at: positions)
+
+        let experimentalSpectrum = load(experimental), modelSpectrum = load(model)
+        grid.forward(experimentalSpectrum)
+        grid.forward(modelSpectrum)
+        let kernel = grid.makeBuffer(), work = grid.makeBuffer()
+        let analysis = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, grid.planes.count * grid.spectrumPlaneCount))
+        defer { analysis.deallocate() }
+
+        var output = [Double](repeating: 0, count: voxels.count)
+        var gains = [Float](repeating: 0, count: voxels.count)
+        for s in 0..<shellCount {
+            let lags = lagSums.sums(shell: s)
+            if s <= exactShells {
+                let (pe, pm) = (lowShells.experimental[s], lowShells.model[s])
+                diagnostics.powers?(s, pe, pm)
+                for n in gains.indices { gains[n] = gain(pe[n], pm[n]) }
+            } else {
+                fillAnalysisKernel(kernel, lags: lags)
+                grid.forward(kernel)
+                makeAnalysisFilter(from: kernel, into: analysis)
+                let pe = try localPower(of: experimentalSpectrum, filter: analysis, work: work, at: positions)
+                let pm = try localPower(of: modelSpectrum, filter: analysis, work: work, at: positions)
+                diagnostics.powers?(s, pe, pm)
+                for n in gains.indices { gains[n] = gain(pe[n], pm[n]) }
+            }
+            if let injected = diagnostics.gains?(s) { gains = injected }
+
+            fillSynthesisKernel(kernel, lags: lags)
+            grid.forward(kernel)
+            multiply(experimentalSpectrum, byComplex: kernel, into: work)
+            grid.inverse(work)
+            for n in output.indices { output[n] += Double(gains[n]) * Double(work.pointer[positions[n]]) }
+            progress?.add(voxels.count * (s + 1) / shellCount - voxels.count * s / shellCount)
+        }
+        return output.map { Float($0) }
+    }
+
+    @inline(__always)
+    private func gain(_ experimental: Double, _ model: Double) -> Float {
+        experimental > 0 ? Float((model / experimental).squareRoot()) : 0
+    }
+
+    /// A buffer holding `values` (this process's planes, x fastest) in the grid's row layout.
+    private func load(_ values: UnsafeBufferPointer<Float>) -> AlignedBuffer<Float> {
+        let buffer = grid.makeBuffer()
+        let nx = grid.size.x, rowLength = grid.rowLength
+        for row in 0 ..< grid.planes.count * grid.size.y {
+            (buffer.pointer + row * rowLength).update(from: values.baseAddress! + row * nx, count: nx)
+        }
+        return buffer
+    }
+
+    /// Calls `body(z, dz)` for each local plane `z` whose lag `dz` (the plane's index, or
+    /// index − N) lies in `lags`, and `body(z, nil)` for the others.
+    private func forEachLagPlane(_ lags: ClosedRange<Int>, _ body: (Int, Int?) -> Void) {
+        let n = grid.size.z
+        for z in grid.planes {
+            let d = z <= lags.upperBound ? z : z - n
+            body(z - grid.planes.lowerBound, lags.contains(d) ? d : nil)
+        }
+    }
+
+    /// `λ_s(d) = tri(d) · D_s(d)` for `d ∈ [−(w−1), w−1]³`, wrapped onto the grid.
+    private func fillAnalysisKernel(_ kernel: AlignedBuffer<Float>, lags: UnsafeBufferPointer<Float>) {
+        let w = layout.window
+        fillKernel(kernel, lags: lags, range: -(w - 1) ... (w - 1)) { d in
+            Float((w - abs(d.x)) * (w - abs(d.y)) * (w - abs(d.z)))
+        }
+    }
+
+    /// `φ_s(d) = D_s(d) / P³` for the lags `d = centre − x`, `x ∈ [0, w)³`, wrapped onto the grid:
+    /// convolving a map with it is exact mode's read-out of shell `s`.
+    private func fillSynthesisKernel(_ kernel: AlignedBuffer<Float>, lags: UnsafeBufferPointer<Float>) {
+        let p = Float(layout.padded)
+        fillKernel(kernel, lags: lags, range: layout.centre - layout.window + 1 ... layout.centre) { _ in 1 / (p * p * p) }
+    }
+
+    /// Zeroes `kernel` and sets `weight(d) · D_s(d mod P)` at the grid points `d mod N` for the
+    /// lags `d ∈ range³`.
+    private func fillKernel(_ kernel: AlignedBuffer<Float>, lags: UnsafeBufferPointer<Float>, range: ClosedRange<Int>,
+                            weight: (XYZ<Int>) -> Float) {
+        kernel.buffer.update(repeating: 0)
+        let p = layout.padded, size = grid.size, rowLength = grid.rowLength
+        func wrap(_ d: Int, _ n: Int) -> Int { (d % n + n) % n }
+        forEachLagPlane(range) { plane, dz in
+            guard let dz else { return }
+            for dy in range {
+                let row = kernel.pointer + plane * grid.planeStride + wrap(dy, size.y) * rowLength
+                let lagRow = (wrap(dz, p) * p + wrap(dy, p)) * p
+                for dx in range {
+                    row[wrap(dx, size.x)] = weight(XYZ(dx, dy, dz)) * lags[lagRow + wrap(dx, p)]
+                }
+            }
+        }
+    }
+
+    /// `A_s = sqrt(max(Λ_s, 0) / w³) / N³` from the transformed analysis kernel (`Λ_s` its real
+    /// part), one value per local half-spectrum coefficient; `1/N³` normalises the inverse FFT.
+    private func makeAnalysisFilter(from kernel: AlignedBuffer<Float>, into filter: UnsafeMutableBufferPointer<Float>) {
+        let w3 = Double(layout.window * layout.window * layout.window)
+        let scale = 1 / (w3.squareRoot() * Double(grid.size.x * grid.size.y * grid.size.z))
+        let source = UnsafeSendable((kernel.pointer, filter.baseAddress!))
+        let perPlane = grid.spectrumPlaneCount
+        parallelChunks(grid.planes.count, threads: threads) { chunk in
+            let (k, a) = source.value
+            for j in chunk.lowerBound * perPlane ..< chunk.upperBound * perPlane {
+                a[j] = Float(Double(max(k[2 * j], 0)).squareRoot() * scale)
+            }
+        }
+    }
+
+    /// The power of `spectrum` through `filter` in every listed voxel's cube: `u = IFFT(F · A)`,
+    /// then the cube sums of `u²`.
+    private func localPower(of spectrum: AlignedBuffer<Float>, filter: UnsafeMutableBufferPointer<Float>,
+                            work: AlignedBuffer<Float>, at positions: [Int]) throws -> [Double] {
+        let perPlane = grid.spectrumPlaneCount
+        let pointers = UnsafeSendable((spectrum.pointer, filter.baseAddress!, work.pointer))
+        parallelChunks(grid.planes.count, threads: threads) { chunk in
+            let (f, a, u) = pointers.value
+            for j in chunk.lowerBound * perPlane ..< chunk.upperBound * perPlane {
+                u[2 * j] = f[2 * j] * a[j]
+                u[2 * j + 1] = f[2 * j + 1] * a[j]
+            }
+        }
+        grid.inverse(work)
+        try sums.apply(to: work, grid: grid, squared: true)
+        return positions.map { Double(work.pointer[$0]) }
+    }
+
+    /// `work = spectrum · kernel / N³` (complex product per coefficient).
+    private func multiply(_ spectrum: AlignedBuffer<Float>, byComplex kernel: AlignedBuffer<Float>,
+                          into work: AlignedBuffer<Float>) {
+        let perPlane = grid.spectrumPlaneCount
+        let scale = Float(1 / Double(grid.size.x * grid.size.y * grid.size.z))
+        let pointers = UnsafeSendable((spectrum.pointer, kernel.pointer, work.pointer))
+        parallelChunks(grid.planes.count, threads: threads) { chunk in
+            let (f, h, v) = pointers.value
+            for j in chunk.lowerBound * perPlane ..< chunk.upperBound * perPlane {
+                let (fr, fi, hr, hi) = (f[2 * j], f[2 * j + 1], h[2 * j], h[2 * j + 1])
+                v[2 * j] = (fr * hr - fi * hi) * scale
+                v[2 * j + 1] = (fr * hi + fi * hr) * scale
+            }
+        }
+    }
+}
