@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "LocScaleCore",
                 dependencies: ["CFFTW", "CGemmi", .product(name: "Logging", package: "swift-log")]),
         // Distribution over MPI ranks. Knows nothing of Fourier shells.
-        .target(name: "LocScaleParallel", dependencies: ["CMPI", "CFFTWMPI"]),
+        .target(name: "LocScaleParallel", dependencies: ["CMPI", "CFFTWMPI", "LocScaleCore"]),
         // HDF5 output (map, timings, provenance).
         .target(name: "LocScaleHDF5", dependencies: ["CHDF5"]),
         .executableTarget(name: "localscale", dependencies: [

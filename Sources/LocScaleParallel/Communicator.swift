@@ -1,4 +1,5 @@
 import CMPI
+import LocScaleCore
 import Foundation
 
 /// An MPI call that failed: the function and MPI's own message.
@@ -26,6 +27,7 @@ public struct Communicator: @unchecked Sendable {
         try check("MPI_Init_thread", MPI_Init_thread(nil, nil, localscale_mpi_thread_funneled(), &provided))
         let world = localscale_mpi_comm_world()!
         try check("MPI_Comm_set_errhandler", MPI_Comm_set_errhandler(world, localscale_mpi_errors_return()))
+        FFTW.initialiseThreads()
         DistributedRealFFT.initialiseFFTWMPI()
         var rank: Int32 = 0, size: Int32 = 0
         MPI_Comm_rank(world, &rank)

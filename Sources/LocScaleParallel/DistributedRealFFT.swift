@@ -1,5 +1,6 @@
 import CFFTWMPI
 import CMPI
+import LocScaleCore
 
 /// A real `nz × ny × nx` grid distributed over the ranks in z-slabs, as FFTW-MPI lays it out, and
 /// its in-place r2c / c2r transforms (unnormalised). Rows are padded to `rowLength = 2(nx/2+1)`
@@ -21,7 +22,11 @@ public final class DistributedRealFFT {
     /// file with MPI entries does not import into a planner without them).
     static func initialiseFFTWMPI() { fftwf_mpi_init() }
 
-    public init(nz: Int, ny: Int, nx: Int, communicator: Communicator) {
+    /// Plans in-place transforms on `local`: `FFTW_ESTIMATE` unless `planning` asks for measured
+    /// plans (FFTW_MEASURE: patient searches on whole maps take minutes), with `threads` FFTW
+    /// threads per rank.
+    public init(nz: Int, ny: Int, nx: Int, communicator: Communicator, planning: FFTPlanning = .estimate,
+                threads: Int = 1) {
         self.nz = nz; self.ny = ny; self.nx = nx
         var localCount = 0, localStart = 0
         let complexCount = fftwf_mpi_local_size_3d(nz, ny, nx / 2 + 1, communicator.comm, &localCount, &localStart)
@@ -30,8 +35,12 @@ public final class DistributedRealFFT {
         local = UnsafeMutableBufferPointer(start: fftwf_alloc_real(floats)!, count: floats)
         local.update(repeating: 0)
         let complex = UnsafeMutableRawPointer(local.baseAddress!).assumingMemoryBound(to: fftwf_complex.self)
-        forwardPlan = fftwf_mpi_plan_dft_r2c_3d(nz, ny, nx, local.baseAddress, complex, communicator.comm, UInt32(FFTW_ESTIMATE))
-        inversePlan = fftwf_mpi_plan_dft_c2r_3d(nz, ny, nx, complex, local.baseAddress, communicator.comm, UInt32(FFTW_ESTIMATE))
+        let flags = planning == .estimate ? UInt32(FFTW_ESTIMATE) : UInt32(FFTW_MEASURE)
+        let real = local.baseAddress
+        (forwardPlan, inversePlan) = FFTW.plan(threads: threads) {
+            (fftwf_mpi_plan_dft_r2c_3d(nz, ny, nx, real, complex, communicator.comm, flags)!,
+             fftwf_mpi_plan_dft_c2r_3d(nz, ny, nx, complex, real, communicator.comm, flags)!)
+        }
     }
 
     deinit {
@@ -46,15 +55,18 @@ public final class DistributedRealFFT {
         return (0..<communicator.size).map { Int(layout[2 * $0]) ..< Int(layout[2 * $0] + layout[2 * $0 + 1]) }
     }
 
-    /// Real grid → half-spectrum, in place (collective).
-    public func forward() {
-        let complex = UnsafeMutableRawPointer(local.baseAddress!).assumingMemoryBound(to: fftwf_complex.self)
-        fftwf_mpi_execute_dft_r2c(forwardPlan, local.baseAddress, complex)
+    /// Real grid → half-spectrum, in place (collective), on `local` or on another array of
+    /// `local.count` floats from FFTW's allocator.
+    public func forward(_ array: UnsafeMutablePointer<Float>? = nil) {
+        let real = array ?? local.baseAddress!
+        let complex = UnsafeMutableRawPointer(real).assumingMemoryBound(to: fftwf_complex.self)
+        fftwf_mpi_execute_dft_r2c(forwardPlan, real, complex)
     }
 
-    /// Half-spectrum → real grid, in place (collective).
-    public func inverse() {
-        let complex = UnsafeMutableRawPointer(local.baseAddress!).assumingMemoryBound(to: fftwf_complex.self)
-        fftwf_mpi_execute_dft_c2r(inversePlan, complex, local.baseAddress)
+    /// Half-spectrum → real grid, in place (collective), on `local` or another array like it.
+    public func inverse(_ array: UnsafeMutablePointer<Float>? = nil) {
+        let real = array ?? local.baseAddress!
+        let complex = UnsafeMutableRawPointer(real).assumingMemoryBound(to: fftwf_complex.self)
+        fftwf_mpi_execute_dft_c2r(inversePlan, complex, real)
     }
 }

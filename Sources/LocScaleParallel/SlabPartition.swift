@@ -33,6 +33,13 @@ public struct SlabPartition: Equatable, Sendable {
         work = ranges.map { planeCounts[$0].reduce(0, +) }
     }
 
+    /// Slabs given by their planes (e.g. FFTW-MPI's distribution); the work of a slab is its
+    /// plane count.
+    public init(ranges: [Range<Int>]) {
+        self.ranges = ranges
+        work = ranges.map(\.count)
+    }
+
     /// max/mean of the work per rank (1 = perfect balance).
     public var imbalance: Double {
         let mean = Double(work.reduce(0, +)) / Double(work.count)

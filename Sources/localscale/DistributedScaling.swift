@@ -16,6 +16,11 @@ struct RunSetup: Codable {
     var experimentalOutside: UInt32
     var modelOutside: UInt32
     var wisdom: String
+    var method: ScalingMethod
+    /// Fast mode: highest shell with exact powers, and the grid's placement (x, y, z).
+    var exactShells: Int
+    var fastStart: [Int]?
+    var fastSize: [Int]?
 
     var rule: ScalingRule { padFactor.map { .exact(padFactor: $0) } ?? .locscale2 }
 }
@@ -46,14 +51,8 @@ struct DistributedScaling {
     }
 
     func run() throws {
-        var timings = RankTimings()
-        let started = Communicator.time
-        var phaseStart = started
-        func endPhase(_ index: Int) {
-            let now = Communicator.time
-            timings.seconds[index] = now - phaseStart
-            phaseStart = now
-        }
+        let clock = PhaseClock()
+        let started = clock.started
 
         // With --model, all ranks simulate the model map on the grid of --em first.
         var simulated: Volume?
@@ -75,82 +74,21 @@ struct DistributedScaling {
         let setup = try JSONDecoder().decode(RunSetup.self, from: Data(
             comm.broadcast(comm.isRoot ? Array(try JSONEncoder().encode(root!.setup)) : [])))
         if !comm.isRoot { FFTW.importWisdom(text: setup.wisdom) }
-        endPhase(0)
+        clock.end(0)
 
-        let shape = XYZ(setup.shape[0], setup.shape[1], setup.shape[2])
-        let plane = shape.x * shape.y
-        let layout = SpectrumLayout(window: setup.window, rule: setup.rule)
-        let partition = SlabPartition(planeCounts: setup.planeCounts, ranks: comm.size)
-        let core = partition.ranges[comm.rank]
-        timings.planes = core
-        let counts = partition.ranges.map { $0.count * plane }
-        let displacements = partition.ranges.map { $0.lowerBound * plane }
-
-        // Core slabs of both maps and of the "scale this voxel" flags.
-        // Which voxels to scale travels as flags; each rank keeps the list of its own.
-        let voxels: [Int]
-        do {
-            let flags: [Float] = root.map { r in
-                var f = [Float](repeating: 0, count: shape.x * shape.y * shape.z)
-                for i in r.voxels { f[i] = 1 }
-                return f
-            } ?? []
-            let coreFlags = try comm.scatter(flags, counts: counts, displacements: displacements)
-            voxels = Array(coreFlags.indices.lazy.filter { coreFlags[$0] != 0 }.map { $0 + core.lowerBound * plane })
-        }
-        // Rank 0 keeps only the geometry once the maps are scattered; every copy is released as
-        // soon as the next one exists, so memory peaks at about two maps beyond the slabs.
+        // Rank 0 keeps only the geometry once the maps are handed out.
         let grid = root?.inputs.experimental.volume.grid
         let hadWisdom = root?.hadWisdom ?? false
         // With --report, rank 0 keeps the input maps to compare input and output at the end.
         let reportInputs = command.reportDirectory == nil ? nil : root.map { ($0.inputs.experimental.volume, $0.inputs.model.volume, $0.inputs.mask?.volume) }
-        var wholeE = root?.inputs.experimental.volume.values ?? []
-        var wholeM = root?.inputs.model.volume.values ?? []
+        var whole = WholeMaps(experimental: root?.inputs.experimental.volume.values ?? [],
+                              model: root?.inputs.model.volume.values ?? [], voxels: root?.voxels ?? [])
         root = nil
-        var coreE = try comm.scatter(wholeE, counts: counts, displacements: displacements)
-        wholeE = []
-        var coreM = try comm.scatter(wholeM, counts: counts, displacements: displacements)
-        wholeM = []
-        endPhase(1)
-
-        // Halos: the planes of other ranks' cores that this rank's windows reach.
-        let below = layout.centre, above = layout.window - 1 - layout.centre
-        let held = HaloRange(core: core, below: below, above: above, depth: shape.z).held
-        let transfers = haloTransfers(partition: partition, below: below, above: above, depth: shape.z)
-        let slabE = try withHalo(core: coreE, held: held, transfers: transfers, partition: partition, plane: plane)
-        coreE = []
-        let slabM = try withHalo(core: coreM, held: held, transfers: transfers, partition: partition, plane: plane)
-        coreM = []
-        endPhase(2)
-
-        // Test hook for the fault test: this rank dies here, mid-run, as a crashed node would.
-        if ProcessInfo.processInfo.environment["LOCALSCALE_TEST_KILL_RANK"] == "\(comm.rank)" {
-            FileHandle.standardError.write(Data("localscale: rank \(comm.rank) exits (LOCALSCALE_TEST_KILL_RANK)\n".utf8))
-            exit(9)
+        let (gathered, workImbalance) = switch setup.method {
+        case .exact: try scaleExact(&whole, setup: setup, clock: clock)
+        case .fast: try scaleFast(&whole, setup: setup, clock: clock)
         }
-
-        // This rank's voxels, scaled with its threads.
-        timings.voxels = voxels.count
-        let fft = CubeFFT(padded: layout.padded, filled: layout.window, planning: command.planning)
-        let counter = ScalingProgress(total: voxels.count)
-        let reporter = comm.isRoot && command.showsProgress ? ProgressLine(progress: counter) : nil
-        reporter?.start()
-        var coreOut = [Float](repeating: 0, count: core.count * plane)
-        let values = slabE.withUnsafeBufferPointer { e in
-            slabM.withUnsafeBufferPointer { m in
-                let source = WindowSource(experimental: e, model: m, shape: shape, firstPlane: held.lowerBound,
-                                          experimentalOutside: Float(bitPattern: setup.experimentalOutside),
-                                          modelOutside: Float(bitPattern: setup.modelOutside))
-                return LocalScaling.scale(source, voxels: voxels, layout: layout, fft: fft,
-                                          threads: command.threads, progress: counter)
-            }
-        }
-        for (n, i) in voxels.enumerated() { coreOut[i - core.lowerBound * plane] = values[n] }
-        reporter?.finish()
-        endPhase(3)
-
-        let gathered = try comm.gather(coreOut, counts: counts, displacements: displacements, total: shape.x * shape.y * shape.z)
-        endPhase(4)
+        let shape = XYZ(setup.shape[0], setup.shape[1], setup.shape[2])
 
         // Rank 0 writes the map(s); then the timing table goes to everyone and into the files.
         failure = nil
@@ -168,8 +106,8 @@ struct DistributedScaling {
                 command.saveWisdom(logger: logger, hadWisdom: hadWisdom)
             } catch { failure = error }
         }
-        endPhase(5)
-        let table = TimingTable(rows: try comm.allGather(timings.row), ranks: comm.size)
+        clock.end(5)
+        let table = TimingTable(rows: try comm.allGather(clock.timings.row), ranks: comm.size)
         if comm.isRoot && failure == nil {
             do {
                 if let hdf5 {
@@ -186,7 +124,7 @@ struct DistributedScaling {
         }
         try agree(on: failure)
         if comm.isRoot {
-            report(table, partition: partition, total: Communicator.time - started)
+            report(table, workImbalance: workImbalance, total: Communicator.time - started)
         }
     }
 
@@ -227,6 +165,7 @@ struct DistributedScaling {
         try file.setAttribute("pad_factor", [setup.padFactor ?? .nan], on: "/map")
         try file.setAttribute("resolution", [command.modelPath != nil ? (command.modelOptions.resolution ?? 2 * volume.grid.voxelSize.array.max()!) : .nan], on: "/map")
         try file.setAttribute("rule", setup.padFactor == nil ? "locscale2" : "exact", on: "/map")
+        try file.setAttribute("method", setup.method.rawValue, on: "/map")
         try file.setAttribute("layout", "(z, y, x), x fastest; voxel_size, origin (Å) and nstart in x, y, z order", on: "/map")
     }
 
@@ -300,46 +239,25 @@ struct DistributedScaling {
         for i in voxels { planeCounts[i / (grid.shape.x * grid.shape.y)] += 1 }
 
         let hadWisdom = command.loadWisdom(logger: logger)
-        _ = CubeFFT(padded: layout.padded, filled: w, planning: command.planning)
+        let fastBox = command.method == .fast ? FastBox(voxels: voxels, shape: grid.shape, window: w) : nil
+        if fastBox == nil { _ = CubeFFT(padded: layout.padded, filled: w, planning: command.planning) }
         var padFactor: Double?
         if case .exact(let factor) = rule { padFactor = factor }
         let setup = RunSetup(shape: grid.shape.array, window: w, padFactor: padFactor, planeCounts: planeCounts,
                              experimentalOutside: inputs.meanOutsideMask(experimental.volume).bitPattern,
                              modelOutside: inputs.meanOutsideMask(model.volume).bitPattern,
-                             wisdom: FFTW.exportWisdom())
-        logger.info("scaling \(voxels.count) voxels: window \(w) voxels (\(formatDecimal(Double(w) * grid.meanVoxelSize, digits: 1)) Å), FFT box \(layout.padded)³, \(rule == .locscale2 ? "locscale2 rules" : "pad factor \(formatDecimal(command.padFactor))"), \(comm.size) rank(s) × \(command.threads) thread(s)")
+                             wisdom: FFTW.exportWisdom(), method: command.method, exactShells: command.fastExactShells,
+                             fastStart: fastBox?.start.array, fastSize: fastBox?.size.array)
+        let method = fastBox.map { "fast method on a \($0.size.x)×\($0.size.y)×\($0.size.z) grid, \(layout.binCount) shells, \(command.fastExactShells < 0 ? "every shell estimated" : "exact powers of shells 0…\(command.fastExactShells)")" }
+            ?? "FFT box \(layout.padded)³"
+        logger.info("scaling \(voxels.count) voxels: window \(w) voxels (\(formatDecimal(Double(w) * grid.meanVoxelSize, digits: 1)) Å), \(method), \(rule == .locscale2 ? "locscale2 rules" : "pad factor \(formatDecimal(command.padFactor))"), \(comm.size) rank(s) × \(command.threads) thread(s)")
         return RootInputs(inputs: inputs, voxels: voxels, setup: setup, hadWisdom: hadWisdom)
     }
 
-    /// This rank's `held` planes: its core plus the halo planes received from their owners.
-    private func withHalo(core: [Float], held: Range<Int>, transfers: [PlaneTransfer],
-                         partition: SlabPartition, plane: Int) throws -> [Float] {
-        let mine = partition.ranges[comm.rank]
-        var slab = [Float](repeating: 0, count: held.count * plane)
-        if !mine.isEmpty {
-            slab.replaceSubrange((mine.lowerBound - held.lowerBound) * plane ..< (mine.upperBound - held.lowerBound) * plane,
-                                 with: core)
-        }
-        try core.withUnsafeBufferPointer { coreValues in
-            try slab.withUnsafeMutableBufferPointer { slabValues in
-                let sends = transfers.filter { $0.from == comm.rank }.map { t in
-                    (rank: t.to, values: UnsafeBufferPointer(rebasing: coreValues[
-                        (t.planes.lowerBound - mine.lowerBound) * plane ..< (t.planes.upperBound - mine.lowerBound) * plane]))
-                }
-                let receives = transfers.filter { $0.to == comm.rank }.map { t in
-                    (rank: t.from, buffer: UnsafeMutableBufferPointer(rebasing: slabValues[
-                        (t.planes.lowerBound - held.lowerBound) * plane ..< (t.planes.upperBound - held.lowerBound) * plane]))
-                }
-                try comm.exchange(sends: sends, receives: receives)
-            }
-        }
-        return slab
-    }
-
     /// Rank 0: the per-rank timing table and the summary line.
-    private func report(_ table: TimingTable, partition: SlabPartition, total: Double) {
+    private func report(_ table: TimingTable, workImbalance: Double, total: Double) {
         if comm.size > 1 {
-            logger.info("per-rank seconds:\n\(table.text)\nwork imbalance (max/mean masked voxels) \(formatDecimal(partition.imbalance, digits: 3))")
+            logger.info("per-rank seconds:\n\(table.text)\nwork imbalance (max/mean \(command.method == .fast ? "planes" : "masked voxels")) \(formatDecimal(workImbalance, digits: 3))")
         }
         let computeWall = table.compute.max() ?? 0
         let rate = Double(table.voxels) / max(computeWall, 1e-9)

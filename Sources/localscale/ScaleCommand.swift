@@ -12,6 +12,15 @@ enum CompatMode: String, ExpressibleByArgument, CaseIterable {
 
 extension FFTPlanning: ExpressibleByArgument {}
 
+/// How the local shell powers are found.
+enum ScalingMethod: String, ExpressibleByArgument, CaseIterable, Codable {
+    /// Two FFTs of the padded cube per voxel (DESIGN §1.2).
+    case exact
+    /// The matched filter bank: whole-map FFTs per Fourier shell (FASTMODE.md), an estimate of
+    /// exact mode at the same pad factor.
+    case fast
+}
+
 /// `localscale scale`: scale the local amplitudes of an experimental map to a model map.
 struct ScaleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -57,6 +66,22 @@ struct ScaleCommand: ParsableCommand {
     @Option(help: "Reproduce another implementation's numerical rules.")
     var compat: CompatMode?
 
+    @Option(help: ArgumentHelp("""
+        exact: two FFTs of the padded cube per voxel. fast: whole-map FFTs per Fourier shell, \
+        an estimate of exact mode at the same --pad-factor (a few % relative RMS from it, many \
+        times faster on big maps).
+        """))
+    var method: ScalingMethod = .exact
+
+    @Option(name: .customLong("fast-exact-shells"), help: ArgumentHelp("""
+        With --method fast: measure the powers of shells 0 … K exactly by sliding DFTs \
+        (default 1; -1: estimate every shell).
+        """, valueName: "K"))
+    var fastExactShellsOption: Int?
+
+    /// Highest shell whose powers fast mode measures exactly.
+    var fastExactShells: Int { fastExactShellsOption ?? 1 }
+
     @Option(name: .customLong("threads"), help: ArgumentHelp("Threads per rank sharing its voxels (default: the cores, divided by the ranks on the node under mpirun).", valueName: "n"))
     var requestedThreads: Int?
 
@@ -100,6 +125,13 @@ struct ScaleCommand: ParsableCommand {
         }
         guard outputPath != nil || hdf5Path != nil else {
             throw ValidationError("give --out OUT.mrc, --hdf5 OUT.h5, or both")
+        }
+        if method == .fast && compat != nil {
+            throw ValidationError("--method fast estimates exact mode; it cannot follow --compat locscale2")
+        }
+        if let k = fastExactShellsOption {
+            guard method == .fast else { throw ValidationError("--fast-exact-shells needs --method fast") }
+            guard k >= -1 else { throw ValidationError("--fast-exact-shells \(k): must be -1 (none) or a shell number >= 0") }
         }
         if compat != nil && padFactor != 2 {
             throw ValidationError("--pad-factor has no meaning with --compat locscale2 (it never pads)")

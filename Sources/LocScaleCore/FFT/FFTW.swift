@@ -16,8 +16,13 @@ public enum FFTW {
     /// FFTW's threads, initialised once; whole-map transforms use them (`threads:` below).
     nonisolated(unsafe) private static var threadsReady = false
 
+    /// Initialises FFTW's threads once; FFTW-MPI wants this before `fftwf_mpi_init`.
+    public static func initialiseThreads() {
+        plannerLock.withLock { if !threadsReady { threadsReady = fftwf_init_threads() != 0 } }
+    }
+
     /// Plans `make()` with `threads` FFTW threads (1 for per-voxel plans), under the planner lock.
-    static func plan<T>(threads: Int, _ make: () -> T) -> T {
+    public static func plan<T>(threads: Int, _ make: () -> T) -> T {
         plannerLock.withLock {
             if threads > 1 && !threadsReady { threadsReady = fftwf_init_threads() != 0 }
             if threadsReady { fftwf_plan_with_nthreads(Int32(max(1, threads))) }

@@ -39,6 +39,13 @@ public struct FastBox: Equatable, Sendable {
         self.size = size
     }
 
+    /// A grid given by its placement (as `init(voxels:shape:window:)` chose it elsewhere).
+    public init(shape: XYZ<Int>, start: XYZ<Int>, size: XYZ<Int>) {
+        self.shape = shape
+        self.start = start
+        self.size = size
+    }
+
     /// Voxels in the grid.
     public var count: Int { size.x * size.y * size.z }
 
@@ -65,13 +72,6 @@ public struct FastBox: Equatable, Sendable {
     public func gridIndex(ofBoxIndex i: Int) -> Int {
         let x = i % shape.x - start.x, y = (i / shape.x) % shape.y - start.y, z = i / (shape.x * shape.y) - start.z
         return (z * size.y + y) * size.x + x
-    }
-
-    /// The box index of grid index `g`, or nil when that voxel lies outside the box.
-    public func boxIndex(ofGridIndex g: Int) -> Int? {
-        let x = g % size.x + start.x, y = (g / size.x) % size.y + start.y, z = g / (size.x * size.y) + start.z
-        guard x >= 0, x < shape.x, y >= 0, y < shape.y, z >= 0, z < shape.z else { return nil }
-        return (z * shape.y + y) * shape.x + x
     }
 }
 

@@ -1,0 +1,63 @@
+import Foundation
+import LocScaleCore
+import LocScaleParallel
+
+extension DistributedScaling {
+    /// Fast mode (FASTMODE.md): the grid of `FastBox` in FFTW-MPI's z-slabs, one filter bank
+    /// pass per shell with distributed FFTs and halos of a window for the cube sums along z.
+    /// - Returns: the whole output map on rank 0 ([] elsewhere), and the plane imbalance.
+    func scaleFast(_ whole: inout WholeMaps, setup: RunSetup, clock: PhaseClock) throws -> ([Float], Double) {
+        let shape = XYZ(setup.shape[0], setup.shape[1], setup.shape[2])
+        let box = FastBox(shape: shape, start: XYZ(setup.fastStart![0], setup.fastStart![1], setup.fastStart![2]),
+                          size: XYZ(setup.fastSize![0], setup.fastSize![1], setup.fastSize![2]))
+        let slabs = try DistributedSlabGrid(size: box.size, communicator: comm, planning: command.planning,
+                                            threads: command.threads)
+        let planes = slabs.planes, plane = box.size.x * box.size.y
+        clock.timings.planes = max(0, min(shape.z, box.start.z + planes.lowerBound)) ..< max(0, min(shape.z, box.start.z + planes.upperBound))
+        let counts = slabs.planesOfAllRanks.map { $0.count * plane }
+        let displacements = slabs.planesOfAllRanks.map { $0.lowerBound * plane }
+
+        // Rank 0 lays the maps and the voxel flags out on the grid and hands out the slabs.
+        let voxels: [Int]
+        do {
+            var flags = [Float](repeating: 0, count: comm.isRoot ? box.count : 0)
+            for i in whole.voxels { flags[box.gridIndex(ofBoxIndex: i)] = 1 }
+            let slabFlags = try comm.scatter(flags, counts: counts, displacements: displacements)
+            voxels = slabFlags.indices.filter { slabFlags[$0] != 0 }
+        }
+        func slab(of map: inout [Float], outside: UInt32) throws -> [Float] {
+            let grid = comm.isRoot ? box.values(of: map, planes: 0 ..< box.size.z, outside: Float(bitPattern: outside)) : []
+            map = []
+            return try comm.scatter(grid, counts: counts, displacements: displacements)
+        }
+        let slabE = try slab(of: &whole.experimental, outside: setup.experimentalOutside)
+        let slabM = try slab(of: &whole.model, outside: setup.modelOutside)
+        clock.end(1)
+        killForFaultTest()
+
+        clock.timings.voxels = voxels.count
+        let scaler = FastScaler(grid: slabs, window: setup.window, padFactor: setup.padFactor!,
+                                exactShells: setup.exactShells, threads: command.threads)
+        let counter = ScalingProgress(total: voxels.count)
+        let reporter = comm.isRoot && command.showsProgress ? ProgressLine(progress: counter) : nil
+        reporter?.start()
+        let values = try slabE.withUnsafeBufferPointer { e in
+            try slabM.withUnsafeBufferPointer { m in
+                try scaler.scale(experimental: e, model: m, voxels: voxels, progress: counter)
+            }
+        }
+        reporter?.finish()
+        clock.end(3)
+        clock.timings.seconds[2] = slabs.haloSeconds
+        clock.timings.seconds[3] -= slabs.haloSeconds
+
+        var slabOut = [Float](repeating: 0, count: planes.count * plane)
+        for (n, i) in voxels.enumerated() { slabOut[i] = values[n] }
+        let gridOut = try comm.gather(slabOut, counts: counts, displacements: displacements, total: box.count)
+        var gathered = [Float](repeating: 0, count: comm.isRoot ? shape.x * shape.y * shape.z : 0)
+        for i in whole.voxels { gathered[i] = gridOut[box.gridIndex(ofBoxIndex: i)] }
+        whole.voxels = []
+        clock.end(4)
+        return (gathered, SlabPartition(ranges: slabs.planesOfAllRanks).imbalance)
+    }
+}
