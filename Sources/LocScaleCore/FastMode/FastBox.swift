@@ -9,7 +9,7 @@ public struct FastBox: Equatable, Sendable {
     /// Box index of the grid's voxel (0, 0, 0) along x, y, z (negative where the grid extends
     /// beyond the box).
     public let start: XYZ<Int>
-    /// Grid size in voxels: 2,3,5,7-smooth along each axis.
+    /// Grid size in voxels: even and 2,3,5,7-smooth along each axis.
     public let size: XYZ<Int>
 
     /// The grid for scaling `voxels` (linear (z, y, x) indices of a box of `shape`) with window `w`.
@@ -31,7 +31,7 @@ public struct FastBox: Equatable, Sendable {
             // The cubes span [lower − centre, upper + w − 1 − centre]; one window more each side.
             let span = upper[axis] - lower[axis] + w + 2 * w
             var n = span
-            while !isSmooth(n) { n += 1 }
+            while !isSmooth(n) || n % 2 == 1 { n += 1 }
             size[axis] = n
             start[axis] = lower[axis] - centre - w - (n - span) / 2
         }

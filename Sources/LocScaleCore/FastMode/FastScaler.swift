@@ -35,6 +35,7 @@ public final class FastScaler {
     public let threads: Int
     private let lagSums: ShellLagSums
     private let sums: CubeSums
+    private let evenKernels: EvenKernelTransform
 
     public init(grid: SlabGrid, window: Int, padFactor: Double, exactShells: Int, threads: Int) {
         self.grid = grid
@@ -43,6 +44,7 @@ public final class FastScaler {
         self.threads = max(1, threads)
         lagSums = ShellLagSums(layout: layout)
         sums = CubeSums(window: window, centre: layout.centre, threads: self.threads)
+        evenKernels = EvenKernelTransform(grid: grid.size, threads: self.threads)
     }
 
     /// Number of shells, `round(√3·P/2) + 1`.
@@ -64,9 +66,16 @@ public final class FastScaler {
         let experimentalSpectrum = load(experimental), modelSpectrum = load(model)
         grid.forward(experimentalSpectrum)
         grid.forward(modelSpectrum)
-        let kernel = grid.makeBuffer(), work = grid.makeBuffer()
-        let analysis = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, grid.planes.count * grid.spectrumPlaneCount))
-        defer { analysis.deallocate() }
+        // Odd windows: the read-out kernel is even too, and its spectrum real.
+        let evenSynthesis = layout.window % 2 == 1
+        let work = grid.makeBuffer(), kernel = evenSynthesis ? nil : grid.makeBuffer()
+        let filterCount = max(1, grid.planes.count * grid.spectrumPlaneCount)
+        let analysis = UnsafeMutableBufferPointer<Float>.allocate(capacity: filterCount)
+        let synthesis = UnsafeMutableBufferPointer<Float>.allocate(capacity: evenSynthesis ? filterCount : 0)
+        defer { analysis.deallocate(); synthesis.deallocate() }
+        let w = layout.window, p = Float(layout.padded)
+        let inverseCount = Float(1 / Double(size.x * size.y * size.z))
+        let analysisScale = inverseCount / Float(Double(w * w * w).squareRoot())
 
         var output = [Double](repeating: 0, count: voxels.count)
         var gains = [Float](repeating: 0, count: voxels.count)
@@ -77,9 +86,10 @@ public final class FastScaler {
                 diagnostics.powers?(s, pe, pm)
                 for n in gains.indices { gains[n] = gain(pe[n], pm[n]) }
             } else {
-                fillAnalysisKernel(kernel, lags: lags)
-                grid.forward(kernel)
-                makeAnalysisFilter(from: kernel, into: analysis)
+                // A_s = sqrt(max(Λ_s, 0) / w³) / N³ (1/N³ normalises the inverse FFT).
+                evenFilter(lags: lags, reach: w - 1, into: analysis,
+                           weight: { d in Float((w - d.x) * (w - d.y) * (w - d.z)) },
+                           value: { max($0, 0).squareRoot() * analysisScale })
                 let pe = try localPower(of: experimentalSpectrum, filter: analysis, work: work, at: positions)
                 let pm = try localPower(of: modelSpectrum, filter: analysis, work: work, at: positions)
                 diagnostics.powers?(s, pe, pm)
@@ -87,9 +97,15 @@ public final class FastScaler {
             }
             if let injected = diagnostics.gains?(s) { gains = injected }
 
-            fillSynthesisKernel(kernel, lags: lags)
-            grid.forward(kernel)
-            multiply(experimentalSpectrum, byComplex: kernel, into: work)
+            if let kernel {
+                fillSynthesisKernel(kernel, lags: lags)
+                grid.forward(kernel)
+                multiply(experimentalSpectrum, byComplex: kernel, into: work)
+            } else {
+                evenFilter(lags: lags, reach: layout.centre, into: synthesis, weight: { _ in 1 / (p * p * p) },
+                           value: { $0 * inverseCount })
+                multiply(experimentalSpectrum, byReal: synthesis, into: work)
+            }
             grid.inverse(work)
             for n in output.indices { output[n] += Double(gains[n]) * Double(work.pointer[positions[n]]) }
             progress?.add(voxels.count * (s + 1) / shellCount - voxels.count * s / shellCount)
@@ -122,14 +138,6 @@ public final class FastScaler {
         }
     }
 
-    /// `λ_s(d) = tri(d) · D_s(d)` for `d ∈ [−(w−1), w−1]³`, wrapped onto the grid.
-    private func fillAnalysisKernel(_ kernel: AlignedBuffer<Float>, lags: UnsafeBufferPointer<Float>) {
-        let w = layout.window
-        fillKernel(kernel, lags: lags, range: -(w - 1) ... (w - 1)) { d in
-            Float((w - abs(d.x)) * (w - abs(d.y)) * (w - abs(d.z)))
-        }
-    }
-
     /// `φ_s(d) = D_s(d) / P³` for the lags `d = centre − x`, `x ∈ [0, w)³`, wrapped onto the grid:
     /// convolving a map with it is exact mode's read-out of shell `s`.
     private func fillSynthesisKernel(_ kernel: AlignedBuffer<Float>, lags: UnsafeBufferPointer<Float>) {
@@ -156,17 +164,30 @@ public final class FastScaler {
         }
     }
 
-    /// `A_s = sqrt(max(Λ_s, 0) / w³) / N³` from the transformed analysis kernel (`Λ_s` its real
-    /// part), one value per local half-spectrum coefficient; `1/N³` normalises the inverse FFT.
-    private func makeAnalysisFilter(from kernel: AlignedBuffer<Float>, into filter: UnsafeMutableBufferPointer<Float>) {
-        let w3 = Double(layout.window * layout.window * layout.window)
-        let scale = 1 / (w3.squareRoot() * Double(grid.size.x * grid.size.y * grid.size.z))
-        let source = UnsafeSendable((kernel.pointer, filter.baseAddress!))
-        let perPlane = grid.spectrumPlaneCount
+    /// One real value per local half-spectrum coefficient: `value` of the DFT of the kernel
+    /// `weight(|d|) · D_s(d)` for `|d_a| ≤ reach`, a kernel even along every axis (DCT-I).
+    private func evenFilter(lags: UnsafeBufferPointer<Float>, reach: Int, into filter: UnsafeMutableBufferPointer<Float>,
+                            weight: (XYZ<Int>) -> Float, value: @escaping @Sendable (Float) -> Float) {
+        let octant = evenKernels.octant, p = layout.padded
+        evenKernels.kernel.buffer.update(repeating: 0)
+        for dz in 0...reach {
+            for dy in 0...reach {
+                for dx in 0...reach {
+                    evenKernels.kernel.pointer[(dz * octant.y + dy) * octant.x + dx] = weight(XYZ(dx, dy, dz)) * lags[(dz * p + dy) * p + dx]
+                }
+            }
+        }
+        evenKernels.execute()
+        let size = grid.size, half = size.x / 2 + 1, first = grid.planes.lowerBound
+        let pointers = UnsafeSendable((evenKernels, evenKernels.spectrum.pointer, filter.baseAddress!))
         parallelChunks(grid.planes.count, threads: threads) { chunk in
-            let (k, a) = source.value
-            for j in chunk.lowerBound * perPlane ..< chunk.upperBound * perPlane {
-                a[j] = Float(Double(max(k[2 * j], 0)).squareRoot() * scale)
+            let (transform, spectrum, out) = pointers.value
+            for plane in chunk {
+                for fy in 0..<size.y {
+                    let row = (plane * size.y + fy) * half
+                    let from = transform.index(fx: 0, fy: fy, fz: first + plane, size: size)
+                    for fx in 0..<half { out[row + fx] = value(spectrum[from + fx]) }
+                }
             }
         }
     }
@@ -175,6 +196,15 @@ public final class FastScaler {
     /// then the cube sums of `u²`.
     private func localPower(of spectrum: AlignedBuffer<Float>, filter: UnsafeMutableBufferPointer<Float>,
                             work: AlignedBuffer<Float>, at positions: [Int]) throws -> [Double] {
+        multiply(spectrum, byReal: filter, into: work)
+        grid.inverse(work)
+        try sums.apply(to: work, grid: grid, squared: true)
+        return positions.map { Double(work.pointer[$0]) }
+    }
+
+    /// `work = spectrum · filter`, one real factor per coefficient.
+    private func multiply(_ spectrum: AlignedBuffer<Float>, byReal filter: UnsafeMutableBufferPointer<Float>,
+                          into work: AlignedBuffer<Float>) {
         let perPlane = grid.spectrumPlaneCount
         let pointers = UnsafeSendable((spectrum.pointer, filter.baseAddress!, work.pointer))
         parallelChunks(grid.planes.count, threads: threads) { chunk in
@@ -184,9 +214,6 @@ public final class FastScaler {
                 u[2 * j + 1] = f[2 * j + 1] * a[j]
             }
         }
-        grid.inverse(work)
-        try sums.apply(to: work, grid: grid, squared: true)
-        return positions.map { Double(work.pointer[$0]) }
     }
 
     /// `work = spectrum · kernel / N³` (complex product per coefficient).
