@@ -33,15 +33,13 @@ public final class DistributedSlabGrid: SlabGrid {
         fft.inverse(buffer.pointer)
     }
 
-    public func planesAround(_ local: UnsafeBufferPointer<Float>, planeStride: Int, below: Int,
-                             above: Int) throws -> (held: Range<Int>, values: [Float]) {
+    public func exchangeHalo(_ slab: UnsafeMutableBufferPointer<Float>, planeStride: Int, below: Int,
+                             above: Int) throws {
         let started = Communicator.time
         defer { haloSeconds += Communicator.time - started }
-        let partition = SlabPartition(ranges: planesOfAllRanks)
-        let mine = planes
-        let held = HaloRange(core: mine, below: below, above: above, depth: size.z).held
-        let transfers = haloTransfers(partition: partition, below: below, above: above, depth: size.z)
-        let values = try comm.planes(held, core: mine, local: local, planeStride: planeStride, transfers: transfers)
-        return (held, values)
+        let transfers = haloTransfers(partition: SlabPartition(ranges: planesOfAllRanks), below: below, above: above,
+                                      depth: size.z)
+        try comm.exchangeHalo(slab, held: heldPlanes(below: below, above: above), core: planes,
+                              planeStride: planeStride, transfers: transfers)
     }
 }

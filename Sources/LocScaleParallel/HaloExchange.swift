@@ -1,24 +1,33 @@
 extension Communicator {
-    /// This rank's `held` planes: its own `core` planes (`local`, `planeStride` floats per plane)
-    /// plus the halo planes received from their owners, as `transfers` plans them (collective).
+    /// Fills the halo planes of `slab` — this rank's `held` planes, `planeStride` floats each,
+    /// whose own `core` planes are already in place — from the ranks that own them, and sends
+    /// this rank's planes to the ranks whose halos they are, as `transfers` plans it (collective).
+    public func exchangeHalo(_ slab: UnsafeMutableBufferPointer<Float>, held: Range<Int>, core: Range<Int>,
+                             planeStride: Int, transfers: [PlaneTransfer]) throws {
+        func span(_ planes: Range<Int>) -> Range<Int> {
+            (planes.lowerBound - held.lowerBound) * planeStride ..< (planes.upperBound - held.lowerBound) * planeStride
+        }
+        let sends = transfers.filter { $0.from == rank }.map { t in
+            (rank: t.to, values: UnsafeBufferPointer(rebasing: slab[span(t.planes)]))
+        }
+        let receives = transfers.filter { $0.to == rank }.map { t in
+            (rank: t.from, buffer: UnsafeMutableBufferPointer(rebasing: slab[span(t.planes)]))
+        }
+        try exchange(sends: sends, receives: receives)
+    }
+
+    /// This rank's `held` planes: its own `core` planes (`local`) plus the halo planes received
+    /// from their owners (collective).
     public func planes(_ held: Range<Int>, core: Range<Int>, local: UnsafeBufferPointer<Float>, planeStride: Int,
                        transfers: [PlaneTransfer]) throws -> [Float] {
         var values = [Float](repeating: 0, count: held.count * planeStride)
         try values.withUnsafeMutableBufferPointer { slab in
-            func span(_ planes: Range<Int>, from first: Int) -> Range<Int> {
-                (planes.lowerBound - first) * planeStride ..< (planes.upperBound - first) * planeStride
-            }
             if !core.isEmpty {
-                UnsafeMutableBufferPointer(rebasing: slab[span(core, from: held.lowerBound)])
+                let at = (core.lowerBound - held.lowerBound) * planeStride
+                UnsafeMutableBufferPointer(rebasing: slab[at ..< at + core.count * planeStride])
                     .update(fromContentsOf: local[0 ..< core.count * planeStride])
             }
-            let sends = transfers.filter { $0.from == rank }.map { t in
-                (rank: t.to, values: UnsafeBufferPointer(rebasing: local[span(t.planes, from: core.lowerBound)]))
-            }
-            let receives = transfers.filter { $0.to == rank }.map { t in
-                (rank: t.from, buffer: UnsafeMutableBufferPointer(rebasing: slab[span(t.planes, from: held.lowerBound)]))
-            }
-            try exchange(sends: sends, receives: receives)
+            try exchangeHalo(slab, held: held, core: core, planeStride: planeStride, transfers: transfers)
         }
         return values
     }

@@ -1,64 +1,77 @@
 /// Sums of a slab-held real grid over the window cube of every voxel, the cube placed as exact
 /// mode cuts it: voxel `c` sums `[c − centre, c − centre + w − 1]` along each axis. Separable
-/// running sums — along x per row, along y per plane, along z across planes with `w` planes of
-/// halo from the neighbouring slabs — in double precision: O(N³), no FFT.
-struct CubeSums {
+/// running sums — along x per row and along y per plane into a held slab, then along z across
+/// planes with the neighbouring slabs' halo planes — in double precision: O(N³), no FFT.
+/// Shared by the threads of one call (each writes its own planes or rows), hence `@unchecked`.
+final class CubeSums: @unchecked Sendable {
     let window: Int
     let centre: Int
     let threads: Int
+    private let grid: SlabGrid
+    /// This process's planes and the halo planes below and above them, after the x and y sums.
+    private let held: AlignedBuffer<Float>
+    private let heldPlanes: Range<Int>
 
-    /// Replaces the real values in `buffer` (layout of `grid`) by the cube sums of their squares
-    /// (`squared`) or of themselves. Voxels whose cube leaves the grid get 0.
-    func apply(to buffer: AlignedBuffer<Float>, grid: SlabGrid, squared: Bool) throws {
+    init(window: Int, centre: Int, threads: Int, grid: SlabGrid) {
+        self.window = window
+        self.centre = centre
+        self.threads = threads
+        self.grid = grid
+        heldPlanes = grid.heldPlanes(below: centre, above: window - 1 - centre)
+        held = AlignedBuffer(count: max(1, heldPlanes.count * grid.planeStride))
+    }
+
+    /// Replaces the real values in `buffer` (the grid's layout) by the cube sums of their
+    /// squares (`squared`) or of themselves. Voxels whose cube leaves the grid get 0.
+    func apply(to buffer: AlignedBuffer<Float>, squared: Bool) throws {
         let size = grid.size, stride = grid.planeStride, rowLength = grid.rowLength
-        let planes = grid.planes
-        let data = UnsafeSendable(buffer.pointer)
+        let planes = grid.planes, heldPlanes = heldPlanes
+        let pointers = UnsafeSendable((buffer.pointer, held.pointer))
         parallelChunks(planes.count, threads: threads) { chunk in
             let scratch = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(size.x, size.y * size.x))
             let rows = UnsafeMutableBufferPointer<Float>.allocate(capacity: stride)
             defer { scratch.deallocate(); rows.deallocate() }
+            let (values, held) = pointers.value
             for plane in chunk {
-                let values = data.value + plane * stride
                 for y in 0..<size.y {
-                    sumAlongX(values + y * rowLength, count: size.x, squared: squared, scratch: scratch.baseAddress!)
+                    self.sumAlongX(values + plane * stride + y * rowLength, into: rows.baseAddress! + y * rowLength,
+                                   count: size.x, squared: squared, scratch: scratch.baseAddress!)
                 }
-                rows.baseAddress!.update(from: values, count: stride)
-                sumAlongY(rows.baseAddress!, into: values, rowCount: size.y, rowLength: rowLength,
-                          width: size.x, accumulator: scratch.baseAddress!)
+                self.sumAlongY(rows.baseAddress!, into: held + (planes.lowerBound + plane - heldPlanes.lowerBound) * stride,
+                               rowCount: size.y, rowLength: rowLength, width: size.x, accumulator: scratch.baseAddress!)
             }
         }
-        let (held, around) = try grid.planesAround(UnsafeBufferPointer(start: buffer.pointer, count: planes.count * stride),
-                                                   planeStride: stride, below: centre, above: window - 1 - centre)
-        around.withUnsafeBufferPointer { source in
-            let heldValues = UnsafeSendable(source.baseAddress!)
-            parallelChunks(size.y, threads: threads) { rowChunk in
-                sumAlongZ(heldValues.value, held: held, into: data.value, planes: planes, depth: size.z,
-                          rows: rowChunk, planeStride: stride, rowLength: rowLength, width: size.x)
-            }
+        try grid.exchangeHalo(held.buffer, planeStride: stride, below: centre, above: window - 1 - centre)
+        parallelChunks(size.y, threads: threads) { rowChunk in
+            let (values, held) = pointers.value
+            self.sumAlongZ(held, held: heldPlanes, into: values, planes: planes, depth: size.z,
+                           rows: rowChunk, planeStride: stride, rowLength: rowLength, width: size.x)
         }
     }
 
-    /// One row in place: `row[x] = Σ row[x − centre ..< x − centre + w]` (of squares when
-    /// `squared`), 0 where that leaves the row.
-    private func sumAlongX(_ row: UnsafeMutablePointer<Float>, count n: Int, squared: Bool,
-                           scratch: UnsafeMutablePointer<Double>) {
+    /// One row: `out[x] = Σ row[x − centre ..< x − centre + w]` (of squares when `squared`), 0
+    /// where that leaves the row.
+    private func sumAlongX(_ row: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>, count n: Int,
+                           squared: Bool, scratch: UnsafeMutablePointer<Double>) {
         let w = window
         for x in 0..<n { scratch[x] = squared ? Double(row[x] * row[x]) : Double(row[x]) }
-        for x in 0..<n { row[x] = 0 }
+        for x in 0..<n { out[x] = 0 }
         guard n >= w else { return }
         var sum = 0.0
         for t in 0..<w { sum += scratch[t] }
         for start in 0...(n - w) {
-            row[start + centre] = Float(sum)
+            out[start + centre] = Float(sum)
             if start + w < n { sum += scratch[start + w] - scratch[start] }
         }
     }
 
     /// One plane: output row `y` = the sum of input rows `y − centre ..< y − centre + w`.
-    private func sumAlongY(_ input: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>,
+    private func sumAlongY(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
                            rowCount: Int, rowLength: Int, width: Int, accumulator: UnsafeMutablePointer<Double>) {
         let w = window
-        for i in 0..<rowCount * rowLength { output[i] = 0 }
+        for y in 0..<rowCount {
+            for x in 0..<width { output[y * rowLength + x] = 0 }
+        }
         guard rowCount >= w else { return }
         for x in 0..<width { accumulator[x] = 0 }
         for t in 0..<w {

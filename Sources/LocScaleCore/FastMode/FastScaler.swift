@@ -43,7 +43,7 @@ public final class FastScaler {
         self.exactShells = min(exactShells, layout.binCount - 1)
         self.threads = max(1, threads)
         lagSums = ShellLagSums(layout: layout)
-        sums = CubeSums(window: window, centre: layout.centre, threads: self.threads)
+        sums = CubeSums(window: window, centre: layout.centre, threads: self.threads, grid: grid)
         evenKernels = EvenKernelTransform(grid: grid.size, threads: self.threads)
     }
 
@@ -60,7 +60,7 @@ public final class FastScaler {
                       progress: ScalingProgress? = nil) throws -> [Float] {
         let size = grid.size
         let positions = voxels.map { ($0 / size.x) * grid.rowLength + $0 % size.x }
-        let lowShells = try LowShellPowers(shells: exactShells, layout: layout, grid: grid, sums: sums)
+        let lowShells = try LowShellPowers(shells: exactShells, layout: layout, grid: grid, threads: threads)
             .measure(experimental: experimental, model: model, at: positions)
 
         let experimentalSpectrum = load(experimental), modelSpectrum = load(model)
@@ -198,7 +198,7 @@ public final class FastScaler {
                             work: AlignedBuffer<Float>, at positions: [Int]) throws -> [Double] {
         multiply(spectrum, byReal: filter, into: work)
         grid.inverse(work)
-        try sums.apply(to: work, grid: grid, squared: true)
+        try sums.apply(to: work, squared: true)
         return positions.map { Double(work.pointer[$0]) }
     }
 

@@ -2,15 +2,17 @@ import Foundation
 
 /// Exact shell powers of the lowest shells at every listed voxel, by sliding DFTs (FASTMODE.md
 /// step 4): the coefficient `F(k)` of a voxel's cube is, up to a phase, the cube sum of the map
-/// modulated by `exp(−2πi k·x/P)`, so `|F(k)|²` for all voxels costs two cube sums (real and
-/// imaginary part) per frequency pair `±k`. Shells 0 and 1 (19 frequencies, 10 pairs) carry the
-/// largest gains and most of the fast estimate's remaining error.
+/// modulated by `exp(−2πi k·x/P)`. The modulation is separable, so the sums run axis by axis and
+/// share work: one x pass per `kx`, one y pass per `(kx, ky)`, one z pass per `k`, each a complex
+/// running sum in double precision with the phase looked up from `k_a·x_a mod P` (exact). The
+/// maps are real, so `±k` give the same power and only one of each pair is summed. Shells 0 and 1
+/// (19 frequencies) carry the largest gains and most of the fast estimate's remaining error.
 struct LowShellPowers {
     /// Shells `0 ... shells`; −1 for none.
     let shells: Int
     let layout: SpectrumLayout
     let grid: SlabGrid
-    let sums: CubeSums
+    let threads: Int
 
     /// Per shell, per voxel: experimental and model powers `Σ_{k∈s} |F(k)|²`.
     struct Powers {
@@ -18,19 +20,12 @@ struct LowShellPowers {
         var model: [[Double]]
     }
 
-    /// One frequency of a `±k` pair on the `P` grid, its shell, and how many of the two it
+    /// One frequency of a `±k` pair (wrapped components), its shell, and how many of the two it
     /// stands for (1 when `k ≡ −k`).
     private struct Frequency {
         let k: XYZ<Int>
         let shell: Int
         let multiplicity: Double
-    }
-
-    init(shells: Int, layout: SpectrumLayout, grid: SlabGrid, sums: CubeSums) {
-        self.shells = shells
-        self.layout = layout
-        self.grid = grid
-        self.sums = sums
     }
 
     /// The frequencies of shells `0 ... shells`, one per `±k` pair.
@@ -41,15 +36,14 @@ struct LowShellPowers {
         for kz in 0..<p {
             for ky in 0..<p {
                 for kx in 0..<p {
-                    let (a, b, c) = (wrapped(kx), wrapped(ky), wrapped(kz))
-                    let shell = Int(Double(a * a + b * b + c * c).squareRoot().rounded())
-                    guard shell <= shells else { continue }
+                    let k = XYZ(wrapped(kx), wrapped(ky), wrapped(kz))
+                    let shell = Int(Double(k.x * k.x + k.y * k.y + k.z * k.z).squareRoot().rounded())
                     let index = (kz * p + ky) * p + kx
+                    guard shell <= shells, !seen.contains(index) else { continue }
                     let mirror = (((p - kz) % p) * p + (p - ky) % p) * p + (p - kx) % p
-                    guard !seen.contains(index) else { continue }
                     seen.insert(index)
                     seen.insert(mirror)
-                    result.append(Frequency(k: XYZ(kx, ky, kz), shell: shell, multiplicity: index == mirror ? 1 : 2))
+                    result.append(Frequency(k: k, shell: shell, multiplicity: index == mirror ? 1 : 2))
                 }
             }
         }
@@ -57,49 +51,156 @@ struct LowShellPowers {
     }
 
     /// The powers of both maps (this process's planes, x fastest) at `positions` (indices into
-    /// the grid's buffer layout).
+    /// the grid's buffer layout). Collective under MPI.
     func measure(experimental: UnsafeBufferPointer<Float>, model: UnsafeBufferPointer<Float>,
                  at positions: [Int]) throws -> Powers {
         let zero = [[Double]](repeating: [Double](repeating: 0, count: positions.count), count: max(shells + 1, 0))
         var powers = Powers(experimental: zero, model: zero)
         guard shells >= 0 else { return powers }
-        let real = grid.makeBuffer(), imaginary = grid.makeBuffer()
-        for frequency in frequencies {
-            for (map, isModel) in [(experimental, false), (model, true)] {
-                modulate(map, by: frequency.k, real: real, imaginary: imaginary)
-                try sums.apply(to: real, grid: grid, squared: false)
-                try sums.apply(to: imaginary, grid: grid, squared: false)
-                for (n, i) in positions.enumerated() {
-                    let re = Double(real.pointer[i]), im = Double(imaginary.pointer[i])
-                    let power = frequency.multiplicity * (re * re + im * im)
-                    if isModel { powers.model[frequency.shell][n] += power } else { powers.experimental[frequency.shell][n] += power }
+        let below = layout.centre, above = layout.window - 1 - layout.centre
+        let held = grid.heldPlanes(below: below, above: above)
+        let heldRe = AlignedBuffer<Float>(count: max(1, held.count * grid.planeStride))
+        let heldIm = AlignedBuffer<Float>(count: max(1, held.count * grid.planeStride))
+        let outRe = grid.makeBuffer(), outIm = grid.makeBuffer()
+        // Group the frequencies by (kx, ky): one x–y pass per group, one z pass per frequency.
+        var groups: [[Frequency]] = []
+        for f in frequencies {
+            if let g = groups.firstIndex(where: { $0[0].k.x == f.k.x && $0[0].k.y == f.k.y }) { groups[g].append(f) } else { groups.append([f]) }
+        }
+        for (map, isModel) in [(experimental, false), (model, true)] {
+            for group in groups {
+                sumAlongXY(map, k: group[0].k, into: (heldRe, heldIm), held: held)
+                try grid.exchangeHalo(heldRe.buffer, planeStride: grid.planeStride, below: below, above: above)
+                try grid.exchangeHalo(heldIm.buffer, planeStride: grid.planeStride, below: below, above: above)
+                for frequency in group {
+                    sumAlongZ((heldRe, heldIm), held: held, kz: frequency.k.z, into: (outRe, outIm))
+                    for (n, i) in positions.enumerated() {
+                        let re = Double(outRe.pointer[i]), im = Double(outIm.pointer[i])
+                        let power = frequency.multiplicity * (re * re + im * im)
+                        if isModel { powers.model[frequency.shell][n] += power } else { powers.experimental[frequency.shell][n] += power }
+                    }
                 }
             }
         }
         return powers
     }
 
-    /// `map · exp(−2πi k·x/P)` split into real and imaginary buffers (grid layout), `x` the
-    /// grid coordinates; the phase is looked up from `k·x mod P`, so it is exact.
-    private func modulate(_ map: UnsafeBufferPointer<Float>, by k: XYZ<Int>, real: AlignedBuffer<Float>,
-                          imaginary: AlignedBuffer<Float>) {
-        let p = layout.padded, size = grid.size, rowLength = grid.rowLength
-        let cosine = (0..<p).map { Float(cos(2 * Double.pi * Double($0) / Double(p))) }
-        let sine = (0..<p).map { Float(-sin(2 * Double.pi * Double($0) / Double(p))) }
-        let first = grid.planes.lowerBound
-        let pointers = UnsafeSendable((map, real.pointer, imaginary.pointer))
-        parallelChunks(grid.planes.count, threads: sums.threads) { chunk in
-            let (source, re, im) = pointers.value
+    /// `exp(−2πi m/P)` for `m = 0 ..< P`, as (cos, −sin).
+    private var phases: (cos: [Double], sin: [Double]) {
+        let p = Double(layout.padded)
+        return ((0..<layout.padded).map { cos(2 * .pi * Double($0) / p) }, (0..<layout.padded).map { -sin(2 * .pi * Double($0) / p) })
+    }
+
+    /// Per local plane: the cube sums along x and y of `map · exp(−2πi (kx·x + ky·y)/P)` into the
+    /// local planes of `held` (real and imaginary parts, the grid's row layout).
+    private func sumAlongXY(_ map: UnsafeBufferPointer<Float>, k: XYZ<Int>, into held: (AlignedBuffer<Float>, AlignedBuffer<Float>),
+                            held heldPlanes: Range<Int>) {
+        let size = grid.size, rowLength = grid.rowLength, stride = grid.planeStride
+        let p = layout.padded, w = layout.window, centre = layout.centre
+        let (cosine, sine) = phases
+        let first = grid.planes.lowerBound - heldPlanes.lowerBound
+        let pointers = UnsafeSendable((map, held.0.pointer, held.1.pointer))
+        parallelChunks(grid.planes.count, threads: threads) { chunk in
+            let (source, outRe, outIm) = pointers.value
+            // The plane after the x sums, complex, double.
+            let rowsRe = UnsafeMutableBufferPointer<Double>.allocate(capacity: size.y * size.x)
+            let rowsIm = UnsafeMutableBufferPointer<Double>.allocate(capacity: size.y * size.x)
+            let termRe = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(size.x, size.y))
+            let termIm = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(size.x, size.y))
+            defer { rowsRe.deallocate(); rowsIm.deallocate(); termRe.deallocate(); termIm.deallocate() }
             for plane in chunk {
+                rowsRe.update(repeating: 0)
+                rowsIm.update(repeating: 0)
                 for y in 0..<size.y {
-                    let phase = (k.z * (first + plane) + k.y * y) % p
                     let from = (plane * size.y + y) * size.x
-                    let row = (plane * size.y + y) * rowLength
                     for x in 0..<size.x {
-                        let m = (phase + k.x * x) % p
-                        re[row + x] = source[from + x] * cosine[m]
-                        im[row + x] = source[from + x] * sine[m]
+                        let m = (k.x * x % p + p) % p, v = Double(source[from + x])
+                        termRe[x] = v * cosine[m]
+                        termIm[x] = v * sine[m]
                     }
+                    guard size.x >= w else { continue }
+                    var re = 0.0, im = 0.0
+                    for t in 0..<w { re += termRe[t]; im += termIm[t] }
+                    for start in 0...(size.x - w) {
+                        rowsRe[y * size.x + start + centre] = re
+                        rowsIm[y * size.x + start + centre] = im
+                        if start + w < size.x {
+                            re += termRe[start + w] - termRe[start]
+                            im += termIm[start + w] - termIm[start]
+                        }
+                    }
+                }
+                let outPlane = (first + plane) * stride
+                for i in 0..<stride { outRe[outPlane + i] = 0; outIm[outPlane + i] = 0 }
+                guard size.y >= w else { continue }
+                for x in 0..<size.x {
+                    for y in 0..<size.y {
+                        let m = (k.y * y % p + p) % p
+                        let (a, b) = (rowsRe[y * size.x + x], rowsIm[y * size.x + x])
+                        termRe[y] = a * cosine[m] - b * sine[m]
+                        termIm[y] = a * sine[m] + b * cosine[m]
+                    }
+                    var re = 0.0, im = 0.0
+                    for t in 0..<w { re += termRe[t]; im += termIm[t] }
+                    for start in 0...(size.y - w) {
+                        outRe[outPlane + (start + centre) * rowLength + x] = Float(re)
+                        outIm[outPlane + (start + centre) * rowLength + x] = Float(im)
+                        if start + w < size.y {
+                            re += termRe[start + w] - termRe[start]
+                            im += termIm[start + w] - termIm[start]
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The cube sums along z of `held · exp(−2πi kz·z/P)` for the local planes, into `out`
+    /// (0 where the cube leaves the grid).
+    private func sumAlongZ(_ held: (AlignedBuffer<Float>, AlignedBuffer<Float>), held heldPlanes: Range<Int>, kz: Int,
+                           into out: (AlignedBuffer<Float>, AlignedBuffer<Float>)) {
+        let size = grid.size, rowLength = grid.rowLength, stride = grid.planeStride, planes = grid.planes
+        let p = layout.padded, w = layout.window, centre = layout.centre
+        let (cosine, sine) = phases
+        let pointers = UnsafeSendable((held.0.pointer, held.1.pointer, out.0.pointer, out.1.pointer))
+        parallelChunks(size.y, threads: threads) { rows in
+            let (inRe, inIm, outRe, outIm) = pointers.value
+            let count = rows.count * rowLength, offset = rows.lowerBound * rowLength
+            let sumRe = UnsafeMutableBufferPointer<Double>.allocate(capacity: count)
+            let sumIm = UnsafeMutableBufferPointer<Double>.allocate(capacity: count)
+            defer { sumRe.deallocate(); sumIm.deallocate() }
+            /// Adds `sign ·` plane `z` (global), modulated, to the running sums.
+            func add(_ z: Int, _ sign: Double) {
+                let m = (kz * z % p + p) % p
+                let (c, s) = (sign * cosine[m], sign * sine[m])
+                let base = (z - heldPlanes.lowerBound) * stride + offset
+                for i in 0..<count {
+                    let (a, b) = (Double(inRe[base + i]), Double(inIm[base + i]))
+                    sumRe[i] += a * c - b * s
+                    sumIm[i] += a * s + b * c
+                }
+            }
+            var valid = false
+            for z in planes {
+                let base = (z - planes.lowerBound) * stride + offset
+                let first = z - centre
+                guard first >= 0, first + w <= size.z else {
+                    for i in 0..<count { outRe[base + i] = 0; outIm[base + i] = 0 }
+                    valid = false
+                    continue
+                }
+                if valid {
+                    add(first + w - 1, 1)
+                    add(first - 1, -1)
+                } else {
+                    sumRe.update(repeating: 0)
+                    sumIm.update(repeating: 0)
+                    for t in first ..< first + w { add(t, 1) }
+                    valid = true
+                }
+                for i in 0..<count {
+                    outRe[base + i] = Float(sumRe[i])
+                    outIm[base + i] = Float(sumIm[i])
                 }
             }
         }

@@ -21,12 +21,11 @@ public protocol SlabGrid: AnyObject {
     func forward(_ buffer: AlignedBuffer<Float>)
     /// Half-spectrum → real grid, in place, unnormalised (collective under MPI).
     func inverse(_ buffer: AlignedBuffer<Float>)
-    /// This process's planes of a plane-major array (`planeStride` floats per plane), widened by
-    /// up to `below` planes under and `above` planes over them from the processes that hold
-    /// them, clipped to the grid (collective under MPI).
-    /// - Returns: the planes held and their values, `held.count · planeStride` floats.
-    func planesAround(_ local: UnsafeBufferPointer<Float>, planeStride: Int, below: Int,
-                      above: Int) throws -> (held: Range<Int>, values: [Float])
+    /// Fills the halo planes of `slab` — this process's planes widened by up to `below` planes
+    /// under and `above` over them, clipped to the grid (`heldPlanes`), `planeStride` floats
+    /// each, with this process's own planes already in place — from the processes that hold
+    /// them (collective under MPI).
+    func exchangeHalo(_ slab: UnsafeMutableBufferPointer<Float>, planeStride: Int, below: Int, above: Int) throws
 }
 
 extension SlabGrid {
@@ -36,6 +35,12 @@ extension SlabGrid {
     public var planeStride: Int { size.y * rowLength }
     /// Complex half-spectrum coefficients per plane.
     public var spectrumPlaneCount: Int { size.y * (size.x / 2 + 1) }
+    /// This process's planes widened by up to `below` planes under and `above` over them,
+    /// clipped to the grid.
+    public func heldPlanes(below: Int, above: Int) -> Range<Int> {
+        planes.isEmpty ? planes : max(0, planes.lowerBound - below) ..< min(size.z, planes.upperBound + above)
+    }
+
     /// A zero-filled buffer of this layout.
     public func makeBuffer() -> AlignedBuffer<Float> { AlignedBuffer(count: bufferCount) }
 }
@@ -79,8 +84,6 @@ public final class LocalSlabGrid: SlabGrid {
         fftwf_execute_dft_c2r(inversePlan, buffer.complex, buffer.pointer)
     }
 
-    public func planesAround(_ local: UnsafeBufferPointer<Float>, planeStride: Int, below: Int,
-                             above: Int) throws -> (held: Range<Int>, values: [Float]) {
-        (planes, Array(local))
-    }
+    public func exchangeHalo(_ slab: UnsafeMutableBufferPointer<Float>, planeStride: Int, below: Int,
+                             above: Int) throws {}
 }
