@@ -21,9 +21,10 @@ final class CubeSums: @unchecked Sendable {
         held = AlignedBuffer(count: max(1, heldPlanes.count * grid.planeStride))
     }
 
-    /// Replaces the real values in `buffer` (the grid's layout) by the cube sums of their
-    /// squares (`squared`) or of themselves. Voxels whose cube leaves the grid get 0.
-    func apply(to buffer: AlignedBuffer<Float>, squared: Bool) throws {
+    /// The cube sums of the squares (`squared`) of the real values in `buffer` (the grid's
+    /// layout), or of the values themselves, at `voxels` (whose cubes lie in the grid). The x and
+    /// y passes fill the held slab; `buffer` is left as it was.
+    func sums(of buffer: AlignedBuffer<Float>, squared: Bool, at voxels: VoxelRows) throws -> [Double] {
         let size = grid.size, stride = grid.planeStride, rowLength = grid.rowLength
         let planes = grid.planes, heldPlanes = heldPlanes
         let pointers = UnsafeSendable((buffer.pointer, held.pointer))
@@ -42,11 +43,16 @@ final class CubeSums: @unchecked Sendable {
             }
         }
         try grid.exchangeHalo(held.buffer, planeStride: stride, below: centre, above: window - 1 - centre)
-        parallelChunks(size.y, threads: threads) { rowChunk in
-            let (values, held) = pointers.value
-            self.sumAlongZ(held, held: heldPlanes, into: values, planes: planes, depth: size.z,
-                           rows: rowChunk, planeStride: stride, rowLength: rowLength, width: size.x)
+        var result = [Double](repeating: 0, count: voxels.count)
+        result.withUnsafeMutableBufferPointer { out in
+            let target = UnsafeSendable((held.pointer, out.baseAddress))
+            parallelChunks(size.y, threads: threads) { rowChunk in
+                let (held, out) = target.value
+                self.sumAlongZ(held, held: heldPlanes, planes: planes, depth: size.z, rows: rowChunk,
+                               planeStride: stride, rowLength: rowLength, voxels: voxels, into: out)
+            }
         }
+        return result
     }
 
     /// One row: `out[x] = Σ row[x − centre ..< x − centre + w]` (of squares when `squared`), 0
@@ -88,24 +94,21 @@ final class CubeSums: @unchecked Sendable {
         }
     }
 
-    /// Rows `rows` of every local plane: plane `z` = the sum of held planes `z − centre ..< z −
-    /// centre + w`, 0 where that leaves the grid.
-    private func sumAlongZ(_ held: UnsafePointer<Float>, held heldPlanes: Range<Int>,
-                           into output: UnsafeMutablePointer<Float>, planes: Range<Int>, depth: Int,
-                           rows: Range<Int>, planeStride: Int, rowLength: Int, width: Int) {
+    /// Rows `rows` of every local plane: the sum of held planes `z − centre ..< z − centre + w`,
+    /// read off at the voxels in those rows into `out` (one value per voxel).
+    private func sumAlongZ(_ held: UnsafePointer<Float>, held heldPlanes: Range<Int>, planes: Range<Int>, depth: Int,
+                           rows: Range<Int>, planeStride: Int, rowLength: Int, voxels: VoxelRows,
+                           into out: UnsafeMutablePointer<Double>?) {
         let w = window
-        let count = rows.count * rowLength
+        let count = rows.count * rowLength, offset = rows.lowerBound * rowLength
         let accumulator = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(count, 1))
         defer { accumulator.deallocate() }
-        func heldRows(_ z: Int) -> UnsafePointer<Float> {
-            held + (z - heldPlanes.lowerBound) * planeStride + rows.lowerBound * rowLength
-        }
+        func heldRows(_ z: Int) -> UnsafePointer<Float> { held + (z - heldPlanes.lowerBound) * planeStride + offset }
+        let rowsPerPlane = planeStride / rowLength
         var valid = false
         for z in planes {
-            let out = output + (z - planes.lowerBound) * planeStride + rows.lowerBound * rowLength
             let first = z - centre
             guard first >= 0, first + w <= depth else {
-                for i in 0..<count { out[i] = 0 }
                 valid = false
                 continue
             }
@@ -120,8 +123,10 @@ final class CubeSums: @unchecked Sendable {
                 }
                 valid = true
             }
-            for r in 0..<rows.count {
-                for x in 0..<width { out[r * rowLength + x] = Float(accumulator[r * rowLength + x]) }
+            let base = (z - planes.lowerBound) * planeStride + offset
+            let row = (z - planes.lowerBound) * rowsPerPlane
+            for n in voxels.first[row + rows.lowerBound] ..< voxels.first[row + rows.upperBound] {
+                out![n] = accumulator[voxels.positions[n] - base]
             }
         }
     }

@@ -59,9 +59,10 @@ public final class FastScaler {
                       voxels: [Int], diagnostics: FastDiagnostics = FastDiagnostics(),
                       progress: ScalingProgress? = nil) throws -> [Float] {
         let size = grid.size
-        let positions = voxels.map { ($0 / size.x) * grid.rowLength + $0 % size.x }
+        let rows = VoxelRows(voxels: voxels, grid: grid)
+        let positions = rows.positions
         let lowShells = try LowShellPowers(shells: exactShells, layout: layout, grid: grid, threads: threads)
-            .measure(experimental: experimental, model: model, at: positions)
+            .measure(experimental: experimental, model: model, at: rows)
 
         let experimentalSpectrum = load(experimental), modelSpectrum = load(model)
         grid.forward(experimentalSpectrum)
@@ -90,8 +91,8 @@ public final class FastScaler {
                 evenFilter(lags: lags, reach: w - 1, into: analysis,
                            weight: { d in Float((w - d.x) * (w - d.y) * (w - d.z)) },
                            value: { max($0, 0).squareRoot() * analysisScale })
-                let pe = try localPower(of: experimentalSpectrum, filter: analysis, work: work, at: positions)
-                let pm = try localPower(of: modelSpectrum, filter: analysis, work: work, at: positions)
+                let pe = try localPower(of: experimentalSpectrum, filter: analysis, work: work, at: rows)
+                let pm = try localPower(of: modelSpectrum, filter: analysis, work: work, at: rows)
                 diagnostics.powers?(s, pe, pm)
                 for n in gains.indices { gains[n] = gain(pe[n], pm[n]) }
             }
@@ -195,11 +196,10 @@ public final class FastScaler {
     /// The power of `spectrum` through `filter` in every listed voxel's cube: `u = IFFT(F · A)`,
     /// then the cube sums of `u²`.
     private func localPower(of spectrum: AlignedBuffer<Float>, filter: UnsafeMutableBufferPointer<Float>,
-                            work: AlignedBuffer<Float>, at positions: [Int]) throws -> [Double] {
+                            work: AlignedBuffer<Float>, at voxels: VoxelRows) throws -> [Double] {
         multiply(spectrum, byReal: filter, into: work)
         grid.inverse(work)
-        try sums.apply(to: work, squared: true)
-        return positions.map { Double(work.pointer[$0]) }
+        return try sums.sums(of: work, squared: true, at: voxels)
     }
 
     /// `work = spectrum · filter`, one real factor per coefficient.

@@ -50,18 +50,16 @@ struct LowShellPowers {
         return result
     }
 
-    /// The powers of both maps (this process's planes, x fastest) at `positions` (indices into
-    /// the grid's buffer layout). Collective under MPI.
+    /// The powers of both maps (this process's planes, x fastest) at `voxels`. Collective under MPI.
     func measure(experimental: UnsafeBufferPointer<Float>, model: UnsafeBufferPointer<Float>,
-                 at positions: [Int]) throws -> Powers {
-        let zero = [[Double]](repeating: [Double](repeating: 0, count: positions.count), count: max(shells + 1, 0))
+                 at voxels: VoxelRows) throws -> Powers {
+        let zero = [[Double]](repeating: [Double](repeating: 0, count: voxels.count), count: max(shells + 1, 0))
         var powers = Powers(experimental: zero, model: zero)
         guard shells >= 0 else { return powers }
         let below = layout.centre, above = layout.window - 1 - layout.centre
         let held = grid.heldPlanes(below: below, above: above)
         let heldRe = AlignedBuffer<Float>(count: max(1, held.count * grid.planeStride))
         let heldIm = AlignedBuffer<Float>(count: max(1, held.count * grid.planeStride))
-        let outRe = grid.makeBuffer(), outIm = grid.makeBuffer()
         // Group the frequencies by (kx, ky): one x–y pass per group, one z pass per frequency.
         var groups: [[Frequency]] = []
         for f in frequencies {
@@ -73,11 +71,10 @@ struct LowShellPowers {
                 try grid.exchangeHalo(heldRe.buffer, planeStride: grid.planeStride, below: below, above: above)
                 try grid.exchangeHalo(heldIm.buffer, planeStride: grid.planeStride, below: below, above: above)
                 for frequency in group {
-                    sumAlongZ((heldRe, heldIm), held: held, kz: frequency.k.z, into: (outRe, outIm))
-                    for (n, i) in positions.enumerated() {
-                        let re = Double(outRe.pointer[i]), im = Double(outIm.pointer[i])
-                        let power = frequency.multiplicity * (re * re + im * im)
-                        if isModel { powers.model[frequency.shell][n] += power } else { powers.experimental[frequency.shell][n] += power }
+                    if isModel {
+                        addPower((heldRe, heldIm), held: held, frequency: frequency, at: voxels, to: &powers.model[frequency.shell])
+                    } else {
+                        addPower((heldRe, heldIm), held: held, frequency: frequency, at: voxels, to: &powers.experimental[frequency.shell])
                     }
                 }
             }
@@ -99,6 +96,8 @@ struct LowShellPowers {
         let p = layout.padded, w = layout.window, centre = layout.centre
         let (cosine, sine) = phases
         let first = grid.planes.lowerBound - heldPlanes.lowerBound
+        let cosX = (0..<size.x).map { cosine[(k.x * $0 % p + p) % p] }, sinX = (0..<size.x).map { sine[(k.x * $0 % p + p) % p] }
+        let cosY = (0..<size.y).map { cosine[(k.y * $0 % p + p) % p] }, sinY = (0..<size.y).map { sine[(k.y * $0 % p + p) % p] }
         let pointers = UnsafeSendable((map, held.0.pointer, held.1.pointer))
         parallelChunks(grid.planes.count, threads: threads) { chunk in
             let (source, outRe, outIm) = pointers.value
@@ -114,9 +113,9 @@ struct LowShellPowers {
                 for y in 0..<size.y {
                     let from = (plane * size.y + y) * size.x
                     for x in 0..<size.x {
-                        let m = (k.x * x % p + p) % p, v = Double(source[from + x])
-                        termRe[x] = v * cosine[m]
-                        termIm[x] = v * sine[m]
+                        let v = Double(source[from + x])
+                        termRe[x] = v * cosX[x]
+                        termIm[x] = v * sinX[x]
                     }
                     guard size.x >= w else { continue }
                     var re = 0.0, im = 0.0
@@ -135,10 +134,9 @@ struct LowShellPowers {
                 guard size.y >= w else { continue }
                 for x in 0..<size.x {
                     for y in 0..<size.y {
-                        let m = (k.y * y % p + p) % p
                         let (a, b) = (rowsRe[y * size.x + x], rowsIm[y * size.x + x])
-                        termRe[y] = a * cosine[m] - b * sine[m]
-                        termIm[y] = a * sine[m] + b * cosine[m]
+                        termRe[y] = a * cosY[y] - b * sinY[y]
+                        termIm[y] = a * sinY[y] + b * cosY[y]
                     }
                     var re = 0.0, im = 0.0
                     for t in 0..<w { re += termRe[t]; im += termIm[t] }
@@ -155,52 +153,55 @@ struct LowShellPowers {
         }
     }
 
-    /// The cube sums along z of `held · exp(−2πi kz·z/P)` for the local planes, into `out`
-    /// (0 where the cube leaves the grid).
-    private func sumAlongZ(_ held: (AlignedBuffer<Float>, AlignedBuffer<Float>), held heldPlanes: Range<Int>, kz: Int,
-                           into out: (AlignedBuffer<Float>, AlignedBuffer<Float>)) {
+    /// Adds `multiplicity · |C|²` to `power` at every voxel, `C` the cube sum along z of
+    /// `held · exp(−2πi kz·z/P)`.
+    private func addPower(_ held: (AlignedBuffer<Float>, AlignedBuffer<Float>), held heldPlanes: Range<Int>,
+                          frequency: Frequency, at voxels: VoxelRows, to power: inout [Double]) {
         let size = grid.size, rowLength = grid.rowLength, stride = grid.planeStride, planes = grid.planes
-        let p = layout.padded, w = layout.window, centre = layout.centre
+        let p = layout.padded, w = layout.window, centre = layout.centre, kz = frequency.k.z
+        let multiplicity = frequency.multiplicity
         let (cosine, sine) = phases
-        let pointers = UnsafeSendable((held.0.pointer, held.1.pointer, out.0.pointer, out.1.pointer))
-        parallelChunks(size.y, threads: threads) { rows in
-            let (inRe, inIm, outRe, outIm) = pointers.value
-            let count = rows.count * rowLength, offset = rows.lowerBound * rowLength
-            let sumRe = UnsafeMutableBufferPointer<Double>.allocate(capacity: count)
-            let sumIm = UnsafeMutableBufferPointer<Double>.allocate(capacity: count)
-            defer { sumRe.deallocate(); sumIm.deallocate() }
-            /// Adds `sign ·` plane `z` (global), modulated, to the running sums.
-            func add(_ z: Int, _ sign: Double) {
-                let m = (kz * z % p + p) % p
-                let (c, s) = (sign * cosine[m], sign * sine[m])
-                let base = (z - heldPlanes.lowerBound) * stride + offset
-                for i in 0..<count {
-                    let (a, b) = (Double(inRe[base + i]), Double(inIm[base + i]))
-                    sumRe[i] += a * c - b * s
-                    sumIm[i] += a * s + b * c
+        power.withUnsafeMutableBufferPointer { out in
+            let pointers = UnsafeSendable((held.0.pointer, held.1.pointer, out.baseAddress))
+            parallelChunks(size.y, threads: threads) { rows in
+                let (inRe, inIm, out) = pointers.value
+                let count = rows.count * rowLength, offset = rows.lowerBound * rowLength
+                let sumRe = UnsafeMutableBufferPointer<Double>.allocate(capacity: count)
+                let sumIm = UnsafeMutableBufferPointer<Double>.allocate(capacity: count)
+                defer { sumRe.deallocate(); sumIm.deallocate() }
+                /// Adds `sign ·` plane `z` (global), modulated, to the running sums.
+                func add(_ z: Int, _ sign: Double) {
+                    let m = (kz * z % p + p) % p
+                    let (c, s) = (sign * cosine[m], sign * sine[m])
+                    let base = (z - heldPlanes.lowerBound) * stride + offset
+                    for i in 0..<count {
+                        let (a, b) = (Double(inRe[base + i]), Double(inIm[base + i]))
+                        sumRe[i] += a * c - b * s
+                        sumIm[i] += a * s + b * c
+                    }
                 }
-            }
-            var valid = false
-            for z in planes {
-                let base = (z - planes.lowerBound) * stride + offset
-                let first = z - centre
-                guard first >= 0, first + w <= size.z else {
-                    for i in 0..<count { outRe[base + i] = 0; outIm[base + i] = 0 }
-                    valid = false
-                    continue
-                }
-                if valid {
-                    add(first + w - 1, 1)
-                    add(first - 1, -1)
-                } else {
-                    sumRe.update(repeating: 0)
-                    sumIm.update(repeating: 0)
-                    for t in first ..< first + w { add(t, 1) }
-                    valid = true
-                }
-                for i in 0..<count {
-                    outRe[base + i] = Float(sumRe[i])
-                    outIm[base + i] = Float(sumIm[i])
+                var valid = false
+                for z in planes {
+                    let first = z - centre
+                    guard first >= 0, first + w <= size.z else {
+                        valid = false
+                        continue
+                    }
+                    if valid {
+                        add(first + w - 1, 1)
+                        add(first - 1, -1)
+                    } else {
+                        sumRe.update(repeating: 0)
+                        sumIm.update(repeating: 0)
+                        for t in first ..< first + w { add(t, 1) }
+                        valid = true
+                    }
+                    let base = (z - planes.lowerBound) * stride + offset
+                    let row = (z - planes.lowerBound) * size.y
+                    for n in voxels.first[row + rows.lowerBound] ..< voxels.first[row + rows.upperBound] {
+                        let i = voxels.positions[n] - base
+                        out![n] += multiplicity * (sumRe[i] * sumRe[i] + sumIm[i] * sumIm[i])
+                    }
                 }
             }
         }
