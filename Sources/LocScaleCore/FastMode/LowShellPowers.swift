@@ -104,8 +104,9 @@ struct LowShellPowers {
             // The plane after the x sums, complex, double.
             let rowsRe = UnsafeMutableBufferPointer<Double>.allocate(capacity: size.y * size.x)
             let rowsIm = UnsafeMutableBufferPointer<Double>.allocate(capacity: size.y * size.x)
-            let termRe = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(size.x, size.y))
-            let termIm = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(size.x, size.y))
+            // One row's modulated values (x pass), then the running sums along y.
+            let termRe = UnsafeMutableBufferPointer<Double>.allocate(capacity: size.x)
+            let termIm = UnsafeMutableBufferPointer<Double>.allocate(capacity: size.x)
             defer { rowsRe.deallocate(); rowsIm.deallocate(); termRe.deallocate(); termIm.deallocate() }
             for plane in chunk {
                 rowsRe.update(repeating: 0)
@@ -129,24 +130,31 @@ struct LowShellPowers {
                         }
                     }
                 }
+                // Along y, row by row: each row is modulated by one phase, so the running sums
+                // are vector operations over x.
                 let outPlane = (first + plane) * stride
                 for i in 0..<stride { outRe[outPlane + i] = 0; outIm[outPlane + i] = 0 }
                 guard size.y >= w else { continue }
-                for x in 0..<size.x {
-                    for y in 0..<size.y {
-                        let (a, b) = (rowsRe[y * size.x + x], rowsIm[y * size.x + x])
-                        termRe[y] = a * cosY[y] - b * sinY[y]
-                        termIm[y] = a * sinY[y] + b * cosY[y]
+                for x in 0..<size.x { termRe[x] = 0; termIm[x] = 0 }
+                func add(_ y: Int, _ sign: Double) {
+                    let (c, s) = (sign * cosY[y], sign * sinY[y])
+                    let row = y * size.x
+                    for x in 0..<size.x {
+                        let (a, b) = (rowsRe[row + x], rowsIm[row + x])
+                        termRe[x] += a * c - b * s
+                        termIm[x] += a * s + b * c
                     }
-                    var re = 0.0, im = 0.0
-                    for t in 0..<w { re += termRe[t]; im += termIm[t] }
-                    for start in 0...(size.y - w) {
-                        outRe[outPlane + (start + centre) * rowLength + x] = Float(re)
-                        outIm[outPlane + (start + centre) * rowLength + x] = Float(im)
-                        if start + w < size.y {
-                            re += termRe[start + w] - termRe[start]
-                            im += termIm[start + w] - termIm[start]
-                        }
+                }
+                for t in 0..<w { add(t, 1) }
+                for start in 0...(size.y - w) {
+                    let out = outPlane + (start + centre) * rowLength
+                    for x in 0..<size.x {
+                        outRe[out + x] = Float(termRe[x])
+                        outIm[out + x] = Float(termIm[x])
+                    }
+                    if start + w < size.y {
+                        add(start + w, 1)
+                        add(start, -1)
                     }
                 }
             }
