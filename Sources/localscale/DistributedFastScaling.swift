@@ -10,8 +10,7 @@ extension DistributedScaling {
         let shape = XYZ(setup.shape[0], setup.shape[1], setup.shape[2])
         let box = FastBox(shape: shape, start: XYZ(setup.fastStart![0], setup.fastStart![1], setup.fastStart![2]),
                           size: XYZ(setup.fastSize![0], setup.fastSize![1], setup.fastSize![2]))
-        let slabs = try DistributedSlabGrid(size: box.size, communicator: comm, planning: command.planning,
-                                            threads: command.threads)
+        let slabs = try DistributedSlabGrid(size: box.size, communicator: comm, threads: command.threads)
         let planes = slabs.planes, plane = box.size.x * box.size.y
         clock.timings.planes = max(0, min(shape.z, box.start.z + planes.lowerBound)) ..< max(0, min(shape.z, box.start.z + planes.upperBound))
         let counts = slabs.planesOfAllRanks.map { $0.count * plane }
@@ -30,8 +29,8 @@ extension DistributedScaling {
             map = []
             return try comm.scatter(grid, counts: counts, displacements: displacements)
         }
-        let slabE = try slab(of: &whole.experimental, outside: setup.experimentalOutside)
-        let slabM = try slab(of: &whole.model, outside: setup.modelOutside)
+        var slabE = try slab(of: &whole.experimental, outside: setup.experimentalOutside)
+        var slabM = try slab(of: &whole.model, outside: setup.modelOutside)
         clock.end(1)
         killForFaultTest()
 
@@ -41,11 +40,7 @@ extension DistributedScaling {
         let counter = ScalingProgress(total: voxels.count)
         let reporter = comm.isRoot && command.showsProgress ? ProgressLine(progress: counter) : nil
         reporter?.start()
-        let values = try slabE.withUnsafeBufferPointer { e in
-            try slabM.withUnsafeBufferPointer { m in
-                try scaler.scale(experimental: e, model: m, voxels: voxels, progress: counter)
-            }
-        }
+        let values = try scaler.scale(experimental: &slabE, model: &slabM, voxels: voxels, progress: counter)
         reporter?.finish()
         clock.end(3)
         clock.timings.seconds[2] = slabs.haloSeconds

@@ -52,19 +52,33 @@ public final class FastScaler {
 
     /// The scaled values of `voxels` — linear indices `(z·ny + y)·nx + x` into this process's
     /// planes of the grid, z counted from its first plane — of the experimental and model maps
-    /// given on those planes (`planes.count · ny · nx` floats each, x fastest). Every cube of a
-    /// listed voxel must lie inside the grid, and the maps must be padded so that the FFTs do
-    /// not wrap (`FastBox`). Collective under MPI.
-    public func scale(experimental: UnsafeBufferPointer<Float>, model: UnsafeBufferPointer<Float>,
+    /// given on those planes (`planes.count · ny · nx` floats each, x fastest; emptied once their
+    /// spectra exist, to save memory). Every cube of a listed voxel must lie inside the grid, and
+    /// the maps must be padded so that the FFTs do not wrap (`FastBox`). Collective under MPI.
+    public func scale(experimental: inout [Float], model: inout [Float],
                       voxels: [Int], diagnostics: FastDiagnostics = FastDiagnostics(),
                       progress: ScalingProgress? = nil) throws -> [Float] {
         let size = grid.size
         let rows = VoxelRows(voxels: voxels, grid: grid)
         let positions = rows.positions
-        let lowShells = try LowShellPowers(shells: exactShells, layout: layout, grid: grid, threads: threads)
-            .measure(experimental: experimental, model: model, at: rows)
+        var lowShellGains: [[Float]] = []
+        do {
+            let powers = try experimental.withUnsafeBufferPointer { e in
+                try model.withUnsafeBufferPointer { m in
+                    try LowShellPowers(shells: exactShells, layout: layout, grid: grid, threads: threads)
+                        .measure(experimental: e, model: m, at: rows)
+                }
+            }
+            for (s, (pe, pm)) in zip(powers.experimental, powers.model).enumerated() {
+                diagnostics.powers?(s, pe, pm)
+                lowShellGains.append(zip(pe, pm).map { gain($0, $1) })
+            }
+        }
 
-        let experimentalSpectrum = load(experimental), modelSpectrum = load(model)
+        let experimentalSpectrum = experimental.withUnsafeBufferPointer(load)
+        experimental = []
+        let modelSpectrum = model.withUnsafeBufferPointer(load)
+        model = []
         grid.forward(experimentalSpectrum)
         grid.forward(modelSpectrum)
         // Odd windows: the read-out kernel is even too, and its spectrum real.
@@ -83,9 +97,7 @@ public final class FastScaler {
         for s in 0..<shellCount {
             let lags = lagSums.sums(shell: s)
             if s <= exactShells {
-                let (pe, pm) = (lowShells.experimental[s], lowShells.model[s])
-                diagnostics.powers?(s, pe, pm)
-                for n in gains.indices { gains[n] = gain(pe[n], pm[n]) }
+                gains = lowShellGains[s]
             } else {
                 // A_s = sqrt(max(Λ_s, 0) / w³) / N³ (1/N³ normalises the inverse FFT).
                 evenFilter(lags: lags, reach: w - 1, into: analysis,
