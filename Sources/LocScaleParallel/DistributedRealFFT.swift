@@ -22,9 +22,10 @@ public final class DistributedRealFFT {
     /// file with MPI entries does not import into a planner without them).
     static func initialiseFFTWMPI() { fftwf_mpi_init() }
 
-    /// Plans in-place transforms on `local` with FFTW_ESTIMATE (measured plans of whole maps take
-    /// tens of seconds and gain a few per cent) and `threads` FFTW threads per rank.
-    public init(nz: Int, ny: Int, nx: Int, communicator: Communicator, threads: Int = 1) {
+    /// Plans in-place transforms on `local` with `threads` FFTW threads per rank: FFTW_ESTIMATE,
+    /// or FFTW_MEASURE for `.measure` and `.patient` (see `LocalSlabGrid.init`).
+    public init(nz: Int, ny: Int, nx: Int, communicator: Communicator, planning: FFTPlanning = .estimate,
+                threads: Int = 1) {
         self.nz = nz; self.ny = ny; self.nx = nx
         var localCount = 0, localStart = 0
         let complexCount = fftwf_mpi_local_size_3d(nz, ny, nx / 2 + 1, communicator.comm, &localCount, &localStart)
@@ -33,7 +34,7 @@ public final class DistributedRealFFT {
         local = UnsafeMutableBufferPointer(start: fftwf_alloc_real(floats)!, count: floats)
         local.update(repeating: 0)
         let complex = UnsafeMutableRawPointer(local.baseAddress!).assumingMemoryBound(to: fftwf_complex.self)
-        let flags = UInt32(FFTW_ESTIMATE)
+        let flags = planning == .estimate ? UInt32(FFTW_ESTIMATE) : UInt32(FFTW_MEASURE)
         let real = local.baseAddress
         (forwardPlan, inversePlan) = FFTW.plan(threads: threads) {
             (fftwf_mpi_plan_dft_r2c_3d(nz, ny, nx, real, complex, communicator.comm, flags)!,

@@ -14,12 +14,12 @@ public final class DistributedSlabGrid: SlabGrid {
     /// Seconds spent in halo exchanges so far (for the timing table).
     public private(set) var haloSeconds = 0.0
 
-    /// Plans the transforms with FFTW_ESTIMATE (collective; see `LocalSlabGrid.init` for why).
-    public init(size: XYZ<Int>, communicator: Communicator, threads: Int) throws {
+    /// Plans the transforms (collective; see `LocalSlabGrid.init` for `planning`).
+    public init(size: XYZ<Int>, communicator: Communicator, planning: FFTPlanning, threads: Int) throws {
         self.size = size
         comm = communicator
         fft = DistributedRealFFT(nz: size.z, ny: size.y, nx: size.x, communicator: communicator,
-                                 threads: threads)
+                                 planning: planning, threads: threads)
         planesOfAllRanks = try fft.planesOfAllRanks(communicator)
     }
 

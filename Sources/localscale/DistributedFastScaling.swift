@@ -10,7 +10,8 @@ extension DistributedScaling {
         let shape = XYZ(setup.shape[0], setup.shape[1], setup.shape[2])
         let box = FastBox(shape: shape, start: XYZ(setup.fastStart![0], setup.fastStart![1], setup.fastStart![2]),
                           size: XYZ(setup.fastSize![0], setup.fastSize![1], setup.fastSize![2]))
-        let slabs = try DistributedSlabGrid(size: box.size, communicator: comm, threads: command.threads)
+        let slabs = try DistributedSlabGrid(size: box.size, communicator: comm, planning: command.planning,
+                                            threads: command.threads)
         let planes = slabs.planes, plane = box.size.x * box.size.y
         clock.timings.planes = max(0, min(shape.z, box.start.z + planes.lowerBound)) ..< max(0, min(shape.z, box.start.z + planes.upperBound))
         let counts = slabs.planesOfAllRanks.map { $0.count * plane }
