@@ -23,9 +23,10 @@ public struct FastDiagnostics: Sendable {
 /// every voxel. The lowest shells' powers can be measured exactly by sliding DFTs.
 ///
 /// Works on one slab of a `SlabGrid` (the padded box, FFT size N): the whole grid in one process,
-/// or one rank's planes under MPI. Memory: four grid-sized buffers, half of one more, and per voxel
-/// the output and the lowest shells' powers. The shell kernels depend only on (w, P, N) but take
-/// 1.5 grid-sized buffers per shell, so they are made in the shell loop, not kept.
+/// or one rank's planes under MPI. Memory: three grid-sized buffers, half of one more, the cube
+/// sums' held slab, and per voxel the output and the gains. The shell kernels depend only on
+/// (w, P, N) but are made in the shell loop, not kept: they cost DCTs of an eighth of the grid,
+/// and keeping them would take a grid per shell (docs/FASTMODE.md).
 public final class FastScaler {
     public let grid: SlabGrid
     /// Exact mode's layout for the window and pad factor (shells, `P`, centre).
@@ -81,14 +82,11 @@ public final class FastScaler {
         model = []
         grid.forward(experimentalSpectrum)
         grid.forward(modelSpectrum)
-        // Odd windows: the read-out kernel is even too, and its spectrum real.
-        let evenSynthesis = layout.window % 2 == 1
-        let work = grid.makeBuffer(), kernel = evenSynthesis ? nil : grid.makeBuffer()
-        let filterCount = max(1, grid.planes.count * grid.spectrumPlaneCount)
-        let analysis = UnsafeMutableBufferPointer<Float>.allocate(capacity: filterCount)
-        let synthesis = UnsafeMutableBufferPointer<Float>.allocate(capacity: evenSynthesis ? filterCount : 0)
-        defer { analysis.deallocate(); synthesis.deallocate() }
-        let w = layout.window, p = Float(layout.padded)
+        let work = grid.makeBuffer()
+        let analysis = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, grid.planes.count * grid.spectrumPlaneCount))
+        defer { analysis.deallocate() }
+        let readout = ReadoutSpectrum(grid: grid, layout: layout, cube: evenKernels)
+        let w = layout.window
         let inverseCount = Float(1 / Double(size.x * size.y * size.z))
         let analysisScale = inverseCount / Float(Double(w * w * w).squareRoot())
 
@@ -110,15 +108,8 @@ public final class FastScaler {
             }
             if let injected = diagnostics.gains?(s) { gains = injected }
 
-            if let kernel {
-                fillSynthesisKernel(kernel, lags: lags)
-                grid.forward(kernel)
-                multiply(experimentalSpectrum, byComplex: kernel, into: work)
-            } else {
-                evenFilter(lags: lags, reach: layout.centre, into: synthesis, weight: { _ in 1 / (p * p * p) },
-                           value: { $0 * inverseCount })
-                multiply(experimentalSpectrum, byReal: synthesis, into: work)
-            }
+            readout.prepare(lags: lags)
+            readout.multiply(experimentalSpectrum, into: work, scale: inverseCount, threads: threads)
             grid.inverse(work)
             for n in output.indices { output[n] += Double(gains[n]) * Double(work.pointer[positions[n]]) }
             progress?.add(voxels.count * (s + 1) / shellCount - voxels.count * s / shellCount)
@@ -139,42 +130,6 @@ public final class FastScaler {
             (buffer.pointer + row * rowLength).update(from: values.baseAddress! + row * nx, count: nx)
         }
         return buffer
-    }
-
-    /// Calls `body(z, dz)` for each local plane `z` whose lag `dz` (the plane's index, or
-    /// index − N) lies in `lags`, and `body(z, nil)` for the others.
-    private func forEachLagPlane(_ lags: ClosedRange<Int>, _ body: (Int, Int?) -> Void) {
-        let n = grid.size.z
-        for z in grid.planes {
-            let d = z <= lags.upperBound ? z : z - n
-            body(z - grid.planes.lowerBound, lags.contains(d) ? d : nil)
-        }
-    }
-
-    /// `φ_s(d) = D_s(d) / P³` for the lags `d = centre − x`, `x ∈ [0, w)³`, wrapped onto the grid:
-    /// convolving a map with it is exact mode's read-out of shell `s`.
-    private func fillSynthesisKernel(_ kernel: AlignedBuffer<Float>, lags: UnsafeBufferPointer<Float>) {
-        let p = Float(layout.padded)
-        fillKernel(kernel, lags: lags, range: layout.centre - layout.window + 1 ... layout.centre) { _ in 1 / (p * p * p) }
-    }
-
-    /// Zeroes `kernel` and sets `weight(d) · D_s(d mod P)` at the grid points `d mod N` for the
-    /// lags `d ∈ range³`.
-    private func fillKernel(_ kernel: AlignedBuffer<Float>, lags: UnsafeBufferPointer<Float>, range: ClosedRange<Int>,
-                            weight: (XYZ<Int>) -> Float) {
-        kernel.buffer.update(repeating: 0)
-        let p = layout.padded, size = grid.size, rowLength = grid.rowLength
-        func wrap(_ d: Int, _ n: Int) -> Int { (d % n + n) % n }
-        forEachLagPlane(range) { plane, dz in
-            guard let dz else { return }
-            for dy in range {
-                let row = kernel.pointer + plane * grid.planeStride + wrap(dy, size.y) * rowLength
-                let lagRow = (wrap(dz, p) * p + wrap(dy, p)) * p
-                for dx in range {
-                    row[wrap(dx, size.x)] = weight(XYZ(dx, dy, dz)) * lags[lagRow + wrap(dx, p)]
-                }
-            }
-        }
     }
 
     /// One real value per local half-spectrum coefficient: `value` of the DFT of the kernel
@@ -224,22 +179,6 @@ public final class FastScaler {
             for j in chunk.lowerBound * perPlane ..< chunk.upperBound * perPlane {
                 u[2 * j] = f[2 * j] * a[j]
                 u[2 * j + 1] = f[2 * j + 1] * a[j]
-            }
-        }
-    }
-
-    /// `work = spectrum · kernel / N³` (complex product per coefficient).
-    private func multiply(_ spectrum: AlignedBuffer<Float>, byComplex kernel: AlignedBuffer<Float>,
-                          into work: AlignedBuffer<Float>) {
-        let perPlane = grid.spectrumPlaneCount
-        let scale = Float(1 / Double(grid.size.x * grid.size.y * grid.size.z))
-        let pointers = UnsafeSendable((spectrum.pointer, kernel.pointer, work.pointer))
-        parallelChunks(grid.planes.count, threads: threads) { chunk in
-            let (f, h, v) = pointers.value
-            for j in chunk.lowerBound * perPlane ..< chunk.upperBound * perPlane {
-                let (fr, fi, hr, hi) = (f[2 * j], f[2 * j + 1], h[2 * j], h[2 * j + 1])
-                v[2 * j] = (fr * hr - fi * hi) * scale
-                v[2 * j + 1] = (fr * hi + fi * hr) * scale
             }
         }
     }
