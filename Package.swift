@@ -44,8 +44,9 @@ let package = Package(
         .executableTarget(name: "localscale-kernel-bench", dependencies: ["LocScaleCore"],
                           path: "benchmarks/KernelBench"),
 
-        .testTarget(name: "LocScaleCoreTests", dependencies: ["LocScaleCore"]),
-        .testTarget(name: "CLITests", dependencies: ["LocScaleCore", "LocScaleHDF5"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "LocScaleCoreTests", dependencies: ["LocScaleCore", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["LocScaleCore", "LocScaleHDF5", "TestSupport"]),
         .testTarget(name: "ParallelTests", dependencies: ["LocScaleParallel"]),
         .testTarget(name: "ModelTests", dependencies: ["LocScaleCore"]),
     ],

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import LocScaleCore
 import LocScaleHDF5
 
@@ -153,18 +154,5 @@ struct FastModeCLITests {
         let negative = try CLITests.run(base + ["--method", "fast", "--fast-exact-shells=-2"])
         #expect(negative.status == 2)
         #expect(negative.stderr.contains("Error: --fast-exact-shells -2: must be -1 (none) or a shell number >= 0"))
-    }
-}
-
-/// A small seeded generator so the synthetic case repeats exactly.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import LocScaleCore
 
 /// `--method fast` (FASTMODE.md): the synthesis against exact mode with exact gains injected,

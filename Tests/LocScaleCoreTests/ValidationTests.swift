@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import LocScaleCore
 
 /// FSC and RSCC against the float64 numpy oracle (Tests/Fixtures/validation_fixtures.py) on a
