@@ -75,7 +75,7 @@ struct ScaleCommand: ParsableCommand {
 
     @Option(name: .customLong("fast-exact-shells"), help: ArgumentHelp("""
         With --method fast: measure the powers of shells 0 … K exactly by sliding DFTs \
-        (default 1; -1: estimate every shell).
+        (default 1; --fast-exact-shells=-1: estimate every shell).
         """, valueName: "K"))
     var fastExactShellsOption: Int?
 
