@@ -72,7 +72,7 @@ public final class FastScaler {
             }
             for (s, (pe, pm)) in zip(powers.experimental, powers.model).enumerated() {
                 diagnostics.powers?(s, pe, pm)
-                lowShellGains.append(zip(pe, pm).map { gain($0, $1) })
+                lowShellGains.append(zip(pe, pm).map { Self.gain($0, $1) })
             }
         }
 
@@ -104,21 +104,32 @@ public final class FastScaler {
                 let pe = try localPower(of: experimentalSpectrum, filter: analysis, work: work, at: rows)
                 let pm = try localPower(of: modelSpectrum, filter: analysis, work: work, at: rows)
                 diagnostics.powers?(s, pe, pm)
-                for n in gains.indices { gains[n] = gain(pe[n], pm[n]) }
+                gains.withUnsafeMutableBufferPointer { g in
+                    let target = UnsafeSendable(g)
+                    parallelChunks(g.count, threads: threads) { part in
+                        for n in part { target.value[n] = Self.gain(pe[n], pm[n]) }
+                    }
+                }
             }
             if let injected = diagnostics.gains?(s) { gains = injected }
 
             readout.prepare(lags: lags)
             readout.multiply(experimentalSpectrum, into: work, scale: inverseCount, threads: threads)
             grid.inverse(work)
-            for n in output.indices { output[n] += Double(gains[n]) * Double(work.pointer[positions[n]]) }
+            output.withUnsafeMutableBufferPointer { out in
+                let target = UnsafeSendable((out, gains, positions, work.pointer))
+                parallelChunks(out.count, threads: threads) { part in
+                    let (out, gains, positions, v) = target.value
+                    for n in part { out[n] += Double(gains[n]) * Double(v[positions[n]]) }
+                }
+            }
             progress?.add(voxels.count * (s + 1) / shellCount - voxels.count * s / shellCount)
         }
         return output.map { Float($0) }
     }
 
     @inline(__always)
-    private func gain(_ experimental: Double, _ model: Double) -> Float {
+    private static func gain(_ experimental: Double, _ model: Double) -> Float {
         experimental > 0 ? Float((model / experimental).squareRoot()) : 0
     }
 
