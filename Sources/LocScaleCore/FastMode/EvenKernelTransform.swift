@@ -7,9 +7,9 @@ import CFFTW
 final class EvenKernelTransform {
     /// Octant size along x, y, z: `N/2 + 1`.
     let octant: XYZ<Int>
-    /// The octant, (z, y, x), x fastest: fill with the kernel's values at `d ≥ 0`.
-    let kernel: AlignedBuffer<Float>
-    /// After `execute()`: the DFT at frequencies `0 … N/2` per axis (same layout).
+    /// The octant, (z, y, x), x fastest: the kernel's values at `d ≥ 0`.
+    private let kernel: AlignedBuffer<Float>
+    /// After `transform`: the DFT at frequencies `0 … N/2` per axis (same layout).
     let spectrum: AlignedBuffer<Float>
     private let plan: fftwf_plan
 
@@ -26,13 +26,26 @@ final class EvenKernelTransform {
 
     deinit { FFTW.plannerLock.withLock { fftwf_destroy_plan(plan) } }
 
-    func execute() { fftwf_execute(plan) }
+    /// Transforms the kernel with `value(dx, dy, dz)` at `0 ≤ d_a ≤ reach` and 0 elsewhere in the
+    /// octant; the result is in `spectrum`.
+    func transform(reach: Int, _ value: (Int, Int, Int) -> Float) {
+        kernel.buffer.update(repeating: 0)
+        for dz in 0...reach {
+            for dy in 0...reach {
+                for dx in 0...reach { kernel.pointer[(dz * octant.y + dy) * octant.x + dx] = value(dx, dy, dz) }
+            }
+        }
+        fftwf_execute(plan)
+    }
 
-    /// Index into `spectrum` of grid frequency index (fx ≤ N/2, fy, fz) (folded: `f` and `N − f`
-    /// have the same value).
+    /// The octant index of grid frequency index `f` on an axis of `n` points: `f` and `n − f`
+    /// have the same value.
+    @inline(__always)
+    static func fold(_ f: Int, _ n: Int) -> Int { f <= n / 2 ? f : n - f }
+
+    /// Index into `spectrum` of grid frequency index (fx ≤ N/2, fy, fz).
     @inline(__always)
     func index(fx: Int, fy: Int, fz: Int, size: XYZ<Int>) -> Int {
-        let y = fy <= size.y / 2 ? fy : size.y - fy, z = fz <= size.z / 2 ? fz : size.z - fz
-        return (z * octant.y + y) * octant.x + fx
+        (Self.fold(fz, size.z) * octant.y + Self.fold(fy, size.y)) * octant.x + fx
     }
 }

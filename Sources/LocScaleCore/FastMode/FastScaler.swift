@@ -97,10 +97,8 @@ public final class FastScaler {
             if s <= exactShells {
                 gains = lowShellGains[s]
             } else {
-                // A_s = sqrt(max(Λ_s, 0) / w³) / N³ (1/N³ normalises the inverse FFT).
-                evenFilter(lags: lags, reach: w - 1, into: analysis,
-                           weight: { d in Float((w - d.x) * (w - d.y) * (w - d.z)) },
-                           value: { max($0, 0).squareRoot() * analysisScale })
+                // 1/N³ normalises the inverse FFT.
+                makeAnalysisFilter(lags: lags, into: analysis, scale: analysisScale)
                 let pe = try localPower(of: experimentalSpectrum, filter: analysis, work: work, at: rows)
                 let pm = try localPower(of: modelSpectrum, filter: analysis, work: work, at: rows)
                 diagnostics.powers?(s, pe, pm)
@@ -143,20 +141,14 @@ public final class FastScaler {
         return buffer
     }
 
-    /// One real value per local half-spectrum coefficient: `value` of the DFT of the kernel
-    /// `weight(|d|) · D_s(d)` for `|d_a| ≤ reach`, a kernel even along every axis (DCT-I).
-    private func evenFilter(lags: UnsafeBufferPointer<Float>, reach: Int, into filter: UnsafeMutableBufferPointer<Float>,
-                            weight: (XYZ<Int>) -> Float, value: @escaping @Sendable (Float) -> Float) {
-        let octant = evenKernels.octant, p = layout.padded
-        evenKernels.kernel.buffer.update(repeating: 0)
-        for dz in 0...reach {
-            for dy in 0...reach {
-                for dx in 0...reach {
-                    evenKernels.kernel.pointer[(dz * octant.y + dy) * octant.x + dx] = weight(XYZ(dx, dy, dz)) * lags[(dz * p + dy) * p + dx]
-                }
-            }
+    /// `A_s = sqrt(max(Λ_s, 0) / w³) · scale` per local half-spectrum coefficient, `Λ_s` the DFT
+    /// of `λ_s = tri · D_s` (even along every axis: a DCT-I of one octant).
+    private func makeAnalysisFilter(lags: UnsafeBufferPointer<Float>, into filter: UnsafeMutableBufferPointer<Float>,
+                                    scale: Float) {
+        let w = layout.window, p = layout.padded
+        evenKernels.transform(reach: w - 1) { dx, dy, dz in
+            Float((w - dx) * (w - dy) * (w - dz)) * lags[(dz * p + dy) * p + dx]
         }
-        evenKernels.execute()
         let size = grid.size, half = size.x / 2 + 1, first = grid.planes.lowerBound
         let pointers = UnsafeSendable((evenKernels, evenKernels.spectrum.pointer, filter.baseAddress!))
         parallelChunks(grid.planes.count, threads: threads) { chunk in
@@ -165,7 +157,7 @@ public final class FastScaler {
                 for fy in 0..<size.y {
                     let row = (plane * size.y + fy) * half
                     let from = transform.index(fx: 0, fy: fy, fz: first + plane, size: size)
-                    for fx in 0..<half { out[row + fx] = value(spectrum[from + fx]) }
+                    for fx in 0..<half { out[row + fx] = max(spectrum[from + fx], 0).squareRoot() * scale }
                 }
             }
         }

@@ -48,16 +48,10 @@ final class ReadoutSpectrum: @unchecked Sendable {
 
     /// Makes the terms of shell `s` from its lag sums `D_s` (the `P³` grid).
     func prepare(lags: UnsafeBufferPointer<Float>) {
-        let p = layout.padded, octant = cube.octant, r = reach, c = layout.centre
+        let p = layout.padded, octant = cube.octant, c = layout.centre
         let scale = 1 / pow(Double(p), 3)
         func v(_ dx: Int, _ dy: Int, _ dz: Int) -> Double { Double(lags[(dz * p + dy) * p + dx]) * scale }
-        cube.kernel.buffer.update(repeating: 0)
-        for dz in 0...r {
-            for dy in 0...r {
-                for dx in 0...r { cube.kernel.pointer[(dz * octant.y + dy) * octant.x + dx] = Float(v(dx, dy, dz)) }
-            }
-        }
-        cube.execute()
+        cube.transform(reach: reach) { dx, dy, dz in Float(v(dx, dy, dz)) }
         guard hasFaces else { return }
         let (nx, ny, nz) = (octant.x, octant.y, octant.z)
         pinnedX = separableSum(rows: nz, axisRows: 2, columns: ny, axisColumns: 1) { jz, jy in v(c, jy, jz) }
@@ -109,10 +103,10 @@ final class ReadoutSpectrum: @unchecked Sendable {
             let (f, out, c0) = pointers.value
             let (cx, cy, cz, cxy, cxz, cyz, cxyz) = faces
             for plane in chunk {
-                let fz = first + plane, z = fz <= size.z / 2 ? fz : size.z - fz
+                let fz = first + plane, z = EvenKernelTransform.fold(fz, size.z)
                 let (ezc, ezs) = (phase[2].cos[fz], phase[2].sin[fz])
                 for fy in 0..<size.y {
-                    let y = fy <= size.y / 2 ? fy : size.y - fy
+                    let y = EvenKernelTransform.fold(fy, size.y)
                     let row = (plane * size.y + fy) * half
                     let cube = (z * octant.y + y) * octant.x
                     if !hasFaces {
