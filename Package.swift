@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LocScaleCoreTests", dependencies: ["LocScaleCore", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["LocScaleCore", "LocScaleHDF5", "TestSupport"]),
-        .testTarget(name: "ParallelTests", dependencies: ["LocScaleParallel"]),
+        .testTarget(name: "ParallelTests", dependencies: ["LocScaleParallel", "LocScaleCore"]),
         .testTarget(name: "ModelTests", dependencies: ["LocScaleCore"]),
     ],
     cxxLanguageStandard: .cxx17

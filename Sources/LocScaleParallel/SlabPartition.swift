@@ -1,3 +1,5 @@
+import LocScaleCore
+
 /// A split of the z-planes of a map into contiguous slabs, one per rank, with about the same
 /// number of masked voxels (the work) in each — not the same number of planes: a spherical mask
 /// puts most of the work in the middle planes. A pure function of the per-plane counts, so every
@@ -44,21 +46,6 @@ public struct SlabPartition: Equatable, Sendable {
     public var imbalance: Double {
         let mean = Double(work.reduce(0, +)) / Double(work.count)
         return mean > 0 ? Double(work.max()!) / mean : 1
-    }
-}
-
-/// The planes a rank needs beyond its own slab to cut every window of it: its slab widened by
-/// `below` planes under and `above` planes over it, clipped to the box (cubes that leave the box
-/// use the extension value, not data).
-public struct HaloRange: Equatable, Sendable {
-    /// Planes owned (core).
-    public let core: Range<Int>
-    /// Planes held: core plus halo, within `0 ..< depth`.
-    public let held: Range<Int>
-
-    public init(core: Range<Int>, below: Int, above: Int, depth: Int) {
-        self.core = core
-        held = core.isEmpty ? core : max(0, core.lowerBound - below) ..< min(depth, core.upperBound + above)
     }
 }
 

@@ -1,4 +1,5 @@
 import Testing
+import LocScaleCore
 @testable import LocScaleParallel
 
 @Suite("Slab partition and halo plan (pure, no MPI)")

@@ -38,7 +38,7 @@ extension SlabGrid {
     /// This process's planes widened by up to `below` planes under and `above` over them,
     /// clipped to the grid.
     public func heldPlanes(below: Int, above: Int) -> Range<Int> {
-        planes.isEmpty ? planes : max(0, planes.lowerBound - below) ..< min(size.z, planes.upperBound + above)
+        HaloRange(core: planes, below: below, above: above, depth: size.z).held
     }
 
     /// A zero-filled buffer of this layout.
