@@ -12,8 +12,11 @@ public final class DistributedRealFFT {
     public let planes: Range<Int>
     /// Floats per row of the local array.
     public var rowLength: Int { 2 * (nx / 2 + 1) }
-    /// This rank's planes: `planes.count × ny × rowLength` floats (at least one float).
-    public let local: UnsafeMutableBufferPointer<Float>
+    /// Floats of `local`, and of any other array the transforms run on (FFTW-MPI's allocation:
+    /// at least `planes.count × ny × rowLength`, and at least one).
+    public let localCount: Int
+    /// This rank's planes (empty after `releaseLocal()`).
+    public private(set) var local: UnsafeMutableBufferPointer<Float>
     private let forwardPlan: fftwf_plan
     private let inversePlan: fftwf_plan
 
@@ -27,11 +30,11 @@ public final class DistributedRealFFT {
     public init(nz: Int, ny: Int, nx: Int, communicator: Communicator, planning: FFTPlanning = .estimate,
                 threads: Int = 1) {
         self.nz = nz; self.ny = ny; self.nx = nx
-        var localCount = 0, localStart = 0
-        let complexCount = fftwf_mpi_local_size_3d(nz, ny, nx / 2 + 1, communicator.comm, &localCount, &localStart)
-        planes = localStart ..< localStart + localCount
-        let floats = max(1, 2 * complexCount)
-        local = UnsafeMutableBufferPointer(start: fftwf_alloc_real(floats)!, count: floats)
+        var planeCount = 0, firstPlane = 0
+        let complexCount = fftwf_mpi_local_size_3d(nz, ny, nx / 2 + 1, communicator.comm, &planeCount, &firstPlane)
+        planes = firstPlane ..< firstPlane + planeCount
+        localCount = max(1, 2 * complexCount)
+        local = UnsafeMutableBufferPointer(start: fftwf_alloc_real(localCount)!, count: localCount)
         local.update(repeating: 0)
         let complex = UnsafeMutableRawPointer(local.baseAddress!).assumingMemoryBound(to: fftwf_complex.self)
         let flags = planning == .estimate ? UInt32(FFTW_ESTIMATE) : UInt32(FFTW_MEASURE)
@@ -45,7 +48,13 @@ public final class DistributedRealFFT {
     deinit {
         fftwf_destroy_plan(forwardPlan)
         fftwf_destroy_plan(inversePlan)
-        fftwf_free(local.baseAddress)
+        if let base = local.baseAddress { fftwf_free(base) }
+    }
+
+    /// Frees `local`, for a caller that runs the transforms only on arrays of its own.
+    public func releaseLocal() {
+        if let base = local.baseAddress { fftwf_free(base) }
+        local = UnsafeMutableBufferPointer(start: nil, count: 0)
     }
 
     /// The planes every rank holds, in rank order (collective).
@@ -55,7 +64,7 @@ public final class DistributedRealFFT {
     }
 
     /// Real grid → half-spectrum, in place (collective), on `local` or on another array of
-    /// `local.count` floats from FFTW's allocator.
+    /// `localCount` floats from FFTW's allocator.
     public func forward(_ array: UnsafeMutablePointer<Float>? = nil) {
         let real = array ?? local.baseAddress!
         let complex = UnsafeMutableRawPointer(real).assumingMemoryBound(to: fftwf_complex.self)

@@ -6,7 +6,7 @@ import LocScaleCore
 public final class DistributedSlabGrid: SlabGrid {
     public let size: XYZ<Int>
     public var planes: Range<Int> { fft.planes }
-    public var bufferCount: Int { fft.local.count }
+    public var bufferCount: Int { fft.localCount }
     private let fft: DistributedRealFFT
     private let comm: Communicator
     /// Every rank's planes, in rank order.
@@ -20,6 +20,8 @@ public final class DistributedSlabGrid: SlabGrid {
         comm = communicator
         fft = DistributedRealFFT(nz: size.z, ny: size.y, nx: size.x, communicator: communicator,
                                  planning: planning, threads: threads)
+        // The transforms run on the fast scaler's buffers; the array they were planned on goes.
+        fft.releaseLocal()
         planesOfAllRanks = try fft.planesOfAllRanks(communicator)
     }
 
