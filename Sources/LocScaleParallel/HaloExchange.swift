@@ -24,7 +24,7 @@ extension Communicator {
         try values.withUnsafeMutableBufferPointer { slab in
             if !core.isEmpty {
                 let at = (core.lowerBound - held.lowerBound) * planeStride
-                UnsafeMutableBufferPointer(rebasing: slab[at ..< at + core.count * planeStride])
+                _ = UnsafeMutableBufferPointer(rebasing: slab[at ..< at + core.count * planeStride])
                     .update(fromContentsOf: local[0 ..< core.count * planeStride])
             }
             try exchangeHalo(slab, held: held, core: core, planeStride: planeStride, transfers: transfers)

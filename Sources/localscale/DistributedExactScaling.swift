@@ -2,28 +2,6 @@ import Foundation
 import LocScaleCore
 import LocScaleParallel
 
-/// Seconds per phase of this rank's run, as phases end.
-final class PhaseClock {
-    var timings = RankTimings()
-    let started = Communicator.time
-    private lazy var phaseStart = started
-
-    /// Ends phase `index` (of `RankTimings.phases`) now.
-    func end(_ index: Int) {
-        let now = Communicator.time
-        timings.seconds[index] = now - phaseStart
-        phaseStart = now
-    }
-}
-
-/// Rank 0's whole maps and voxel list while they are handed out (empty on other ranks); each
-/// method releases them as soon as its copies exist.
-struct WholeMaps {
-    var experimental: [Float]
-    var model: [Float]
-    var voxels: [Int]
-}
-
 extension DistributedScaling {
     /// Exact mode: slabs with equal masked voxels, halos of a window, every voxel scaled alone.
     /// - Returns: the whole output map on rank 0 ([] elsewhere), and the work imbalance.
@@ -92,13 +70,5 @@ extension DistributedScaling {
         let gathered = try comm.gather(coreOut, counts: counts, displacements: displacements, total: shape.x * shape.y * shape.z)
         clock.end(4)
         return (gathered, partition.imbalance)
-    }
-
-    /// Test hook for the fault test: this rank dies here, mid-run, as a crashed node would.
-    func killForFaultTest() {
-        if ProcessInfo.processInfo.environment["LOCALSCALE_TEST_KILL_RANK"] == "\(comm.rank)" {
-            FileHandle.standardError.write(Data("localscale: rank \(comm.rank) exits (LOCALSCALE_TEST_KILL_RANK)\n".utf8))
-            exit(9)
-        }
     }
 }

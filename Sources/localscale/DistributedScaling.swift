@@ -33,6 +33,28 @@ struct AgreedFailure: Error {
 /// Thrown once a failure has been reported: exit 1 without another message.
 struct ReportedOnRankZero: Error {}
 
+/// Seconds per phase of this rank's run, as phases end.
+final class PhaseClock {
+    var timings = RankTimings()
+    let started = Communicator.time
+    private lazy var phaseStart = started
+
+    /// Ends phase `index` (of `RankTimings.phases`) now.
+    func end(_ index: Int) {
+        let now = Communicator.time
+        timings.seconds[index] = now - phaseStart
+        phaseStart = now
+    }
+}
+
+/// Rank 0's whole maps and voxel list while they are handed out (empty on other ranks); each
+/// method releases them as soon as its copies exist.
+struct WholeMaps {
+    var experimental: [Float]
+    var model: [Float]
+    var voxels: [Int]
+}
+
 /// `localscale scale` on any number of MPI ranks (one without `mpirun`): rank 0 reads and checks
 /// the inputs, the z-planes are split into slabs with equal masked voxels, slabs are scattered
 /// and halos exchanged, every rank scales its own slab with its threads, and the slabs are
@@ -88,8 +110,6 @@ struct DistributedScaling {
         case .exact: try scaleExact(&whole, setup: setup, clock: clock)
         case .fast: try scaleFast(&whole, setup: setup, clock: clock)
         }
-        let shape = XYZ(setup.shape[0], setup.shape[1], setup.shape[2])
-
         // Rank 0 writes the map(s); then the timing table goes to everyone and into the files.
         failure = nil
         var hdf5: HDF5Writer?
@@ -252,6 +272,14 @@ struct DistributedScaling {
             ?? "FFT box \(layout.padded)³"
         logger.info("scaling \(voxels.count) voxels: window \(w) voxels (\(formatDecimal(Double(w) * grid.meanVoxelSize, digits: 1)) Å), \(method), \(rule == .locscale2 ? "locscale2 rules" : "pad factor \(formatDecimal(command.padFactor))"), \(comm.size) rank(s) × \(command.threads) thread(s)")
         return RootInputs(inputs: inputs, voxels: voxels, setup: setup, hadWisdom: hadWisdom)
+    }
+
+    /// Test hook for the fault test: this rank dies here, mid-run, as a crashed node would.
+    func killForFaultTest() {
+        if ProcessInfo.processInfo.environment["LOCALSCALE_TEST_KILL_RANK"] == "\(comm.rank)" {
+            FileHandle.standardError.write(Data("localscale: rank \(comm.rank) exits (LOCALSCALE_TEST_KILL_RANK)\n".utf8))
+            exit(9)
+        }
     }
 
     /// Rank 0: the per-rank timing table and the summary line.
