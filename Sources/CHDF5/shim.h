@@ -13,6 +13,11 @@ static inline hid_t localscale_h5s_all(void) { return H5S_ALL; }
 static inline unsigned localscale_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
 static inline unsigned localscale_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline hid_t localscale_h5p_attribute_create(void) { return H5P_ATTRIBUTE_CREATE; }
-/* Turn off HDF5's own printing of error stacks: localscale reports one line itself. */
-static inline void localscale_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+/* Turn off HDF5's own printing of error stacks (localscale reports one line itself), and its
+   clean-up at exit: after a failed H5Fclose (a full disk) HDF5 1.10 closes the file again at exit
+   and crashes in H5F__close_cb. H5dont_atexit only works before the library starts, so it comes first. */
+static inline void localscale_h5_quiet(void) {
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
 #endif

@@ -9,25 +9,26 @@ public struct HDF5Error: Error, CustomStringConvertible {
 }
 
 /// An HDF5 file being written: datasets and attributes by path ("/map", "/timing/compute_s").
-/// It is written under `PATH.tmp-PID` and renamed to `PATH` by `commit()`; dropped without
-/// `commit()`, the temporary file is removed, so a failed run never leaves a half file.
+/// It is created at `temporary` (the caller's temporary name for `path`, which errors name) and
+/// only closed here; renaming it into place is the caller's.
 public final class HDF5Writer {
     public let path: String
-    private let temporary: String
     private var file: hid_t
-    private var committed = false
 
-    public init(path: String) throws {
+    public init(temporary: String, for path: String) throws {
         localscale_h5_quiet()
         self.path = path
-        temporary = "\(path).tmp-\(getpid())"
         file = H5Fcreate(temporary, localscale_h5f_acc_trunc(), localscale_h5p_default(), localscale_h5p_default())
         guard file >= 0 else { throw HDF5Error(path: path, what: "cannot create \(temporary)") }
     }
 
-    deinit {
-        if file >= 0 { H5Fclose(file) }
-        if !committed { unlink(temporary) }
+    deinit { if file >= 0 { H5Fclose(file) } }
+
+    /// Flushes and closes the file; it is closed afterwards whether or not that succeeded.
+    public func close() throws {
+        let status = H5Fclose(file)
+        file = -1
+        guard status >= 0 else { throw HDF5Error(path: path, what: "cannot write the file (disk full?)") }
     }
 
     /// Creates group `name` (e.g. "/timing").
@@ -83,16 +84,6 @@ public final class HDF5Writer {
                 throw HDF5Error(path: path, what: "cannot write attribute \(object)@\(name)")
             }
         }
-    }
-
-    /// Closes the file and renames it into place.
-    public func commit() throws {
-        guard H5Fclose(file) >= 0 else { throw HDF5Error(path: path, what: "cannot close \(temporary)") }
-        file = -1
-        guard rename(temporary, path) == 0 else {
-            throw HDF5Error(path: path, what: "cannot rename \(temporary): \(String(cString: strerror(errno)))")
-        }
-        committed = true
     }
 
     private func dataspace(_ dims: [Int]) -> hid_t {

@@ -75,6 +75,7 @@ struct DistributedScaling {
     func run() throws {
         let clock = PhaseClock()
         let started = clock.started
+        let outputs = OutputFiles()
 
         // With --model, all ranks simulate the model map on the grid of --em first.
         var simulated: Volume?
@@ -89,7 +90,7 @@ struct DistributedScaling {
         var root: RootInputs?
         var failure: Error?
         if comm.isRoot {
-            do { root = try readInputs(simulatedModel: simulated) } catch { failure = error }
+            do { root = try readInputs(simulatedModel: simulated, outputs: outputs) } catch { failure = error }
         }
         simulated = nil
         try agree(on: failure)
@@ -110,20 +111,20 @@ struct DistributedScaling {
         case .exact: try scaleExact(&whole, setup: setup, clock: clock)
         case .fast: try scaleFast(&whole, setup: setup, clock: clock)
         }
-        // Rank 0 writes the map(s); then the timing table goes to everyone and into the files.
+        // Rank 0 writes every output under its temporary name; they are renamed into place
+        // together only when all are complete, so a late failure leaves the old outputs alone.
         failure = nil
         var hdf5: HDF5Writer?
         if let grid {
             do {
                 let volume = Volume(grid: grid, values: gathered)
                 if let path = command.outputPath {
-                    try MRCFile.write(volume, to: path, labels: command.provenanceLabels())
+                    try MRCFile.write(volume, to: path, labels: command.provenanceLabels(), in: outputs)
                 }
                 if let path = command.hdf5Path {
-                    hdf5 = try HDF5Writer(path: path)
+                    hdf5 = try HDF5Writer(temporary: outputs.temporaryPath(for: path), for: path)
                     try writeMap(volume, setup: setup, to: hdf5!)
                 }
-                command.saveWisdom(logger: logger, hadWisdom: hadWisdom)
             } catch { failure = error }
         }
         clock.end(5)
@@ -133,15 +134,23 @@ struct DistributedScaling {
                 if let hdf5 {
                     try table.write(to: hdf5)
                     try writeProvenance(to: hdf5)
-                    try hdf5.commit()
+                    try hdf5.close()
                 }
-                if let path = command.timingsPath { try table.writeJSON(to: path, threads: command.threads) }
+                if let path = command.timingsPath {
+                    try table.writeJSON(to: path, threads: command.threads, in: outputs)
+                }
                 if let directory = command.reportDirectory, let (experimental, model, mask) = reportInputs {
                     try writeReport(to: directory, input: experimental, output: Volume(grid: grid!, values: gathered),
-                                    modelMap: model, mask: mask, setup: setup, timings: table.text)
+                                    modelMap: model, mask: mask, setup: setup, timings: table.text, in: outputs)
                 }
+                try outputs.commit()
+                for stale in outputs.removedStaleFiles {
+                    logger.notice("removed \(stale), left by a run that no longer exists")
+                }
+                command.saveWisdom(logger: logger, hadWisdom: hadWisdom)
             } catch { failure = error }
         }
+        if failure != nil { outputs.discard() }
         try agree(on: failure)
         if comm.isRoot {
             report(table, workImbalance: workImbalance, total: Communicator.time - started)
@@ -150,7 +159,7 @@ struct DistributedScaling {
 
     /// The validation of the input and the output side by side (`--report`).
     private func writeReport(to directory: String, input: Volume, output: Volume, modelMap: Volume, mask: Volume?,
-                             setup: RunSetup, timings: String) throws {
+                             setup: RunSetup, timings: String, in outputs: OutputFiles) throws {
         let halves = try command.halfMapPaths.map { try MRCFile.read(path: $0).volume }
         let model = try command.modelPath.map {
             try AtomicModel.read(path: $0, modelNumber: command.modelOptions.modelNumber,
@@ -170,7 +179,8 @@ struct DistributedScaling {
             ("window", "\(setup.window) voxels"), ("rule", setup.padFactor.map { "exact, pad factor \(formatDecimal($0))" } ?? "locscale2"),
             ("ranks × threads", "\(comm.size) × \(command.threads)"), ("command line", CommandLine.arguments.joined(separator: " ")),
             ("version", "localscale \(LocalScaleCommand.version)")]
-        try ValidationReport(validations: [before, after], parameters: parameters, timings: timings).write(to: directory)
+        try ValidationReport(validations: [before, after], parameters: parameters, timings: timings)
+            .write(to: directory, in: outputs)
         (before.lines + after.lines).forEach { logger.info("\($0)") }
     }
 
@@ -209,15 +219,10 @@ struct DistributedScaling {
     }
 
     /// Rank 0: reads and checks the three maps, chooses the window, lists the voxels to scale,
-    /// and makes the FFT plans (from the wisdom file when there is one).
-    private func readInputs(simulatedModel: Volume?) throws -> RootInputs {
-        for path in [command.outputPath, command.hdf5Path, command.timingsPath, command.savedModelMapPath,
-                     command.reportDirectory.map { $0 + "/report.html" }].compactMap({ $0 }) {
-            if path.hasSuffix("/report.html") {
-                try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            }
-            try checkWritable(path)
-        }
+    /// and makes the FFT plans (from the wisdom file when there is one). The simulated model map
+    /// (`--save-model-map`) joins `outputs`.
+    private func readInputs(simulatedModel: Volume?, outputs: OutputFiles) throws -> RootInputs {
+        for path in command.outputPaths.map(\.path) { try OutputFiles.checkWritable(path) }
         let experimental: NamedVolume
         if command.halfMapPaths.count == 2 {
             let first = try command.read(command.halfMapPaths[0]), second = try command.read(command.halfMapPaths[1])
@@ -235,7 +240,8 @@ struct DistributedScaling {
             let path = command.modelPath!
             let map = simulatedModel!
             if let saved = command.savedModelMapPath {
-                try MRCFile.write(map, to: saved, labels: ["localscale \(LocalScaleCommand.version): model map of \(path)"])
+                try MRCFile.write(map, to: saved, labels: ["localscale \(LocalScaleCommand.version): model map of \(path)"],
+                                  in: outputs)
             }
             model = NamedVolume(path: path, volume: map)
         }
@@ -252,7 +258,8 @@ struct DistributedScaling {
             logger.warning("\(command.experimentalPath): voxel sizes differ per axis (\(sizes.map { formatDecimal($0) }.joined(separator: " × ")) Å); the window is \(w) voxels along each")
         }
         if mask == nil { logger.warning("no --mask given: every voxel is scaled") }
-        let inputs = try ScalingInputs(experimental: experimental, model: model, mask: mask, window: w)
+        let inputs = try ScalingInputs(experimental: experimental, model: model, mask: mask, window: w,
+                                       windowIsDefault: command.window == nil)
         let voxels = LocalScaling.voxelsToScale(inputs, window: w, rule: rule)
         let layout = SpectrumLayout(window: w, rule: rule)
         var planeCounts = [Int](repeating: 0, count: grid.shape.z)

@@ -136,6 +136,26 @@ struct ScaleCommand: ParsableCommand {
         if compat != nil && padFactor != 2 {
             throw ValidationError("--pad-factor has no meaning with --compat locscale2 (it never pads)")
         }
+        if let collision = NamedPath.firstCollision(outputs: outputPaths + (wisdomFile().map {
+            [NamedPath("--fftw-wisdom", $0)] } ?? []), inputs: inputPaths) {
+            throw ValidationError(collision)
+        }
+    }
+
+    /// The maps and model this run reads, with their options.
+    var inputPaths: [NamedPath] {
+        (experimentalPathOption.map { [NamedPath("--em", $0)] } ?? []) + halfMapPaths.map { NamedPath("--half-maps", $0) }
+            + [modelMapPath.map { NamedPath("--model-map", $0) }, modelPath.map { NamedPath("--model", $0) },
+               maskPath.map { NamedPath("--mask", $0) }].compactMap { $0 }
+    }
+
+    /// The files this run writes, with their options.
+    var outputPaths: [NamedPath] {
+        [outputPath.map { NamedPath("--out", $0) }, hdf5Path.map { NamedPath("--hdf5", $0) },
+         timingsPath.map { NamedPath("--timings-json", $0) }, savedModelMapPath.map { NamedPath("--save-model-map", $0) }]
+            .compactMap { $0 }
+            + (reportDirectory.map { ValidationReport.files(in: $0, maps: ["input", "output"]) } ?? [])
+                .map { NamedPath("--report", $0) }
     }
 
     func run() throws {
@@ -168,7 +188,7 @@ struct ScaleCommand: ParsableCommand {
     }
 
     /// The wisdom file to use, or nil for none.
-    private func wisdomFile() -> String? {
+    func wisdomFile() -> String? {
         if let wisdomPath { return wisdomPath == "none" ? nil : wisdomPath }
         if let path = ProcessInfo.processInfo.environment["LOCALSCALE_FFTW_WISDOM"], !path.isEmpty {
             return path == "none" ? nil : path
@@ -198,19 +218,6 @@ func coresPerLocalRank() -> Int {
     let local = ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"]
         .compactMap { environment[$0].flatMap { Int($0) } }.first ?? 1
     return max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, local))
-}
-
-/// Fails early, before any work, when `path` cannot be created.
-func checkWritable(_ path: String) throws {
-    let directory = (path as NSString).deletingLastPathComponent
-    let folder = directory.isEmpty ? "." : directory
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw MRCError.writeFailed(path: path, reason: "no such directory \(folder)")
-    }
-    guard access(folder, W_OK) == 0 else {
-        throw MRCError.writeFailed(path: path, reason: "directory \(folder) is not writable")
-    }
 }
 
 /// A logger that writes "localscale: LEVEL: message" lines to stderr.

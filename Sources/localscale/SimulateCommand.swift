@@ -63,6 +63,10 @@ struct SimulateCommand: ParsableCommand {
         if let requestedThreads, requestedThreads < 1 {
             throw ValidationError("--threads \(requestedThreads): must be at least 1")
         }
+        if let collision = NamedPath.firstCollision(outputs: [NamedPath("--out", outputPath)],
+                                                    inputs: [NamedPath("--model", modelPath), NamedPath("--like", likePath)]) {
+            throw ValidationError(collision)
+        }
     }
 
     @Option(name: .customLong("out"), help: ArgumentHelp("Output model map (MRC, mode 2).", valueName: "model-map.mrc"))
@@ -76,7 +80,7 @@ struct SimulateCommand: ParsableCommand {
         let start = Date()
         var failure: Error?
         if comm.isRoot {
-            do { try checkWritable(outputPath) } catch { failure = error }
+            do { try OutputFiles.checkWritable(outputPath) } catch { failure = error }
         }
         try agree(on: failure, comm: comm)
         let simulation = DistributedSimulation(comm: comm, logger: logger)

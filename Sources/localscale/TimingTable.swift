@@ -1,4 +1,5 @@
 import Foundation
+import LocScaleCore
 import LocScaleHDF5
 
 /// Seconds one rank spent in each phase of a run, its planes and the voxels it scaled.
@@ -60,8 +61,8 @@ struct TimingTable {
         try file.setAttribute("note", "seconds per rank; write is rank 0's MRC and /map writing", on: "/timing")
     }
 
-    /// The same table as JSON, written atomically.
-    func writeJSON(to path: String, threads: Int) throws {
+    /// The same table as JSON, to `path` in `outputs`.
+    func writeJSON(to path: String, threads: Int, in outputs: OutputFiles) throws {
         var ranks: [[String: Any]] = []
         for r in rows.indices {
             var entry: [String: Any] = ["rank": r, "z_start": zStart[r], "z_end": zEnd[r], "voxels": voxelCounts[r]]
@@ -71,11 +72,6 @@ struct TimingTable {
         let document: [String: Any] = ["ranks": rows.count, "threads_per_rank": threads, "voxels": voxels,
                                        "imbalance": imbalance, "timing": ranks]
         let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
-        let temporary = "\(path).tmp-\(getpid())"
-        try data.write(to: URL(fileURLWithPath: temporary))
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-        }
+        try outputs.write(Array(data), to: path)
     }
 }

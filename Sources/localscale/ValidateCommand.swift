@@ -40,6 +40,14 @@ struct ValidateCommand: ParsableCommand {
         guard halfMapPaths.isEmpty || halfMapPaths.count == 2 else {
             throw ValidationError("--half-maps takes two maps")
         }
+        let inputs = [NamedPath("--map", mapPath), modelMapPath.map { NamedPath("--model-map", $0) },
+                      modelPath.map { NamedPath("--model", $0) }, maskPath.map { NamedPath("--mask", $0) }]
+            .compactMap { $0 } + halfMapPaths.map { NamedPath("--half-maps", $0) }
+        let outputs = (reportDirectory.map { ValidationReport.files(in: $0, maps: ["map"]) } ?? [])
+            .map { NamedPath("--report", $0) }
+        if let collision = NamedPath.firstCollision(outputs: outputs, inputs: inputs) {
+            throw ValidationError(collision)
+        }
     }
 
     func run() throws {
@@ -105,7 +113,10 @@ struct ValidateCommand: ParsableCommand {
                                   ("half maps", halfMapPaths.isEmpty ? "none" : halfMapPaths.joined(separator: ", ")),
                                   ("ranks", "\(comm.size)"), ("version", "localscale \(LocalScaleCommand.version)")]
                 do {
-                    try ValidationReport(validations: [validation], parameters: parameters).write(to: reportDirectory)
+                    let outputs = OutputFiles()
+                    try ValidationReport(validations: [validation], parameters: parameters)
+                        .write(to: reportDirectory, in: outputs)
+                    try outputs.commit()
                     logger.info("wrote \(reportDirectory)/report.html and summary.json")
                 } catch { failure = error }
             }

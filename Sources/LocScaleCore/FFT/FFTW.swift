@@ -57,18 +57,9 @@ public enum FFTW {
     }
 
     /// Saves every plan measured so far (plus what was imported) to `path`, atomically
-    /// (`PATH.tmp-PID`, then rename), creating the directory when needed.
+    /// (`OutputFiles`), creating its folder when needed.
     public static func exportWisdom(to path: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty {
-            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        }
-        let temporary = "\(path).tmp-\(getpid())"
-        let written = plannerLock.withLock { fftwf_export_wisdom_to_filename(temporary) != 0 }
-        guard written, rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw MRCError.writeFailed(path: path, reason: "cannot save FFTW wisdom")
-        }
+        try OutputFiles.write(Array(exportWisdom().utf8), to: path)
     }
 }
 

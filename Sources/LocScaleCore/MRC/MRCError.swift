@@ -8,7 +8,6 @@ public enum MRCError: Error, Equatable, CustomStringConvertible {
     case invalidBox(path: String, nx: Int32, ny: Int32, nz: Int32)
     case invalidAxisOrder(path: String, mapc: Int32, mapr: Int32, maps: Int32)
     case truncated(path: String, expectedBytes: Int, availableBytes: Int)
-    case writeFailed(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -26,8 +25,6 @@ public enum MRCError: Error, Equatable, CustomStringConvertible {
             return "\(path): MAPC/MAPR/MAPS = \(c),\(r),\(s) is not a permutation of 1,2,3"
         case let .truncated(path, expected, available):
             return "\(path): data truncated: the header promises \(expected) bytes of data, the file holds \(available)"
-        case let .writeFailed(path, reason):
-            return "\(path): cannot write: \(reason)"
         }
     }
 }

@@ -60,11 +60,11 @@ public enum MRCFile {
     }
 
     /// Writes `volume` as a little-endian mode-2 map in the axis order and geometry of its grid,
-    /// with fresh statistics and `labels`. The bytes go to `PATH.tmp-PID`, which is renamed to
-    /// `path` only when complete, so an existing file is never left half overwritten.
-    public static func write(_ volume: Volume, to path: String, labels: [String]) throws {
+    /// with fresh statistics and `labels`, to `path` under its temporary name in `outputs` (renamed
+    /// into place by `outputs.commit()`).
+    public static func write(_ volume: Volume, to path: String, labels: [String], in outputs: OutputFiles) throws {
         let header = MRCHeader(writing: volume.grid, statistics: volume.statistics, labels: labels)
-        try AtomicFile.write(to: path) { sink in
+        try outputs.write(to: path) { sink in
             try sink.write(header.bytes)
             let (columnStride, rowStride, sectionStride) = volume.grid.fileOrderStrides
             let (columns, rows, sections) = (Int(header.columns), Int(header.rows), Int(header.sections))
@@ -85,6 +85,14 @@ public enum MRCFile {
                 }
             }
         }
+    }
+
+    /// Writes `volume` to `path` alone, atomically (`PATH.tmp-PID`, then renamed into place), so
+    /// an existing file is never left half overwritten.
+    public static func write(_ volume: Volume, to path: String, labels: [String]) throws {
+        let outputs = OutputFiles()
+        try write(volume, to: path, labels: labels, in: outputs)
+        try outputs.commit()
     }
 }
 

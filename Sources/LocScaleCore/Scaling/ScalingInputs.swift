@@ -15,8 +15,9 @@ public struct NamedVolume: Sendable {
 public enum ScalingInputError: Error, Equatable, CustomStringConvertible {
     case gridMismatch(path: String, property: String, value: String, referencePath: String, referenceValue: String)
     case emptyMask(path: String)
-    case windowTooSmall(window: Int)
-    case windowTooLarge(window: Int, path: String, shape: String)
+    /// `defaultFor`: the mean voxel size (Å) the default window was derived from; nil for `--window`.
+    case windowTooSmall(window: Int, defaultFor: Double?)
+    case windowTooLarge(window: Int, defaultFor: Double?, path: String, shape: String)
     case nonFinite(path: String, x: Int, y: Int, z: Int, value: Float)
 
     public var description: String {
@@ -25,13 +26,20 @@ public enum ScalingInputError: Error, Equatable, CustomStringConvertible {
             return "\(path): \(property) \(value) differs from \(referencePath)'s \(referenceValue)"
         case let .emptyMask(path):
             return "\(path): empty mask: no voxel is >= 0.5"
-        case let .windowTooSmall(window):
-            return "--window \(window): the window must be at least 4 voxels"
-        case let .windowTooLarge(window, path, shape):
-            return "--window \(window): larger than the smallest box dimension of \(path) (\(shape) voxels)"
+        case let .windowTooSmall(window, defaultFor):
+            return "\(Self.windowName(window, defaultFor)): the window must be at least 4 voxels"
+        case let .windowTooLarge(window, defaultFor, path, shape):
+            return "\(Self.windowName(window, defaultFor)): larger than the smallest box dimension of \(path) (\(shape) voxels)"
         case let .nonFinite(path, x, y, z, value):
             return "\(path): \(value) at voxel (x, y, z) = (\(x), \(y), \(z)); maps must be finite"
         }
+    }
+
+    /// "--window 8", or for the default "the default window of 2 voxels (25 Å at 12.5 Å per voxel;
+    /// give --window)".
+    private static func windowName(_ window: Int, _ defaultFor: Double?) -> String {
+        guard let voxel = defaultFor else { return "--window \(window)" }
+        return "the default window of \(window) voxels (25 Å at \(formatDecimal(voxel)) Å per voxel; give --window)"
     }
 }
 
@@ -42,9 +50,11 @@ public struct ScalingInputs: Sendable {
     public let model: NamedVolume
     public let mask: NamedVolume?
 
-    /// Checks the maps against each other; `window` is checked against the box.
+    /// Checks the maps against each other; `window` (voxels) is checked against the box, and named
+    /// in errors as the default window when `windowIsDefault`.
     /// - Throws: `ScalingInputError`.
-    public init(experimental: NamedVolume, model: NamedVolume, mask: NamedVolume?, window: Int) throws {
+    public init(experimental: NamedVolume, model: NamedVolume, mask: NamedVolume?, window: Int,
+                windowIsDefault: Bool = false) throws {
         for other in [model] + (mask.map { [$0] } ?? []) {
             try Self.checkSameGrid(other, as: experimental)
         }
@@ -52,9 +62,10 @@ public struct ScalingInputs: Sendable {
             try Self.checkFinite(map)
         }
         let shape = experimental.volume.grid.shape
-        guard window >= 4 else { throw ScalingInputError.windowTooSmall(window: window) }
+        let defaultFor = windowIsDefault ? experimental.volume.grid.meanVoxelSize : nil
+        guard window >= 4 else { throw ScalingInputError.windowTooSmall(window: window, defaultFor: defaultFor) }
         guard window <= min(shape.x, shape.y, shape.z) else {
-            throw ScalingInputError.windowTooLarge(window: window, path: experimental.path,
+            throw ScalingInputError.windowTooLarge(window: window, defaultFor: defaultFor, path: experimental.path,
                                                    shape: Self.format(shape))
         }
         if let mask, !mask.volume.values.contains(where: { $0 >= 0.5 }) {

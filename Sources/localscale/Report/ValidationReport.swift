@@ -12,10 +12,16 @@ struct ValidationReport {
 
     private static let colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
 
-    func write(to directory: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    /// The files a report on maps named `maps` ("input", "output", "map") writes into `directory`.
+    static func files(in directory: String, maps: [String]) -> [String] {
+        (["report.html", "summary.json"] + maps.flatMap { ["fsc-\($0).csv", "residues-\($0).csv"] })
+            .map { directory + "/" + $0 }
+    }
+
+    /// Writes the report's files into `directory` (made when missing) through `outputs`.
+    func write(to directory: String, in outputs: OutputFiles) throws {
         func save(_ text: String, _ name: String) throws {
-            try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+            try outputs.write(Array(text.utf8), to: directory + "/" + name)
         }
         var maps: [String: Any] = [:]
         for v in validations {
