@@ -9,7 +9,9 @@ public enum MPILibrary {
         var buffer = [CChar](repeating: 0, count: Int(localscale_mpi_max_library_version_string()) + 1)
         var length: Int32 = 0
         MPI_Get_library_version(&buffer, &length)
-        let line = String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // Open MPI counts the terminating NUL in `length`: stop at the first NUL.
+        let bytes = buffer.prefix(Int(length)).prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        let line = String(decoding: bytes, as: UTF8.self)
         return line.split(whereSeparator: \.isNewline).first.map(String.init) ?? line
     }
 
