@@ -178,7 +178,7 @@ struct DistributedScaling {
             ("model", command.modelMapPath ?? command.modelPath!), ("mask", command.maskPath ?? "none"),
             ("window", "\(setup.window) voxels"), ("rule", setup.padFactor.map { "exact, pad factor \(formatDecimal($0))" } ?? "locscale2"),
             ("ranks × threads", "\(comm.size) × \(command.threads)"), ("command line", CommandLine.arguments.joined(separator: " ")),
-            ("version", "localscale \(LocalScaleCommand.version)")]
+            ("version", BuildInfo.provenance)]
         try ValidationReport(validations: [before, after], parameters: parameters, timings: timings)
             .write(to: directory, in: outputs)
         (before.lines + after.lines).forEach { logger.info("\($0)") }
@@ -202,7 +202,7 @@ struct DistributedScaling {
     /// `/provenance`: version, command line, inputs with their sizes in bytes, ranks and threads.
     private func writeProvenance(to file: HDF5Writer) throws {
         try file.group("/provenance")
-        try file.setAttribute("version", "localscale \(LocalScaleCommand.version)", on: "/provenance")
+        try file.setAttribute("version", BuildInfo.provenance, on: "/provenance")
         try file.setAttribute("command_line", CommandLine.arguments.joined(separator: " "), on: "/provenance")
         let inputs = (command.halfMapPaths.isEmpty ? [command.experimentalPath] : command.halfMapPaths)
             + [command.modelMapPath ?? command.modelPath!] + (command.maskPath.map { [$0] } ?? [])
