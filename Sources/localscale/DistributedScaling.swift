@@ -222,7 +222,9 @@ struct DistributedScaling {
     /// and makes the FFT plans (from the wisdom file when there is one). The simulated model map
     /// (`--save-model-map`) joins `outputs`.
     private func readInputs(simulatedModel: Volume?, outputs: OutputFiles) throws -> RootInputs {
-        for path in command.outputPaths.map(\.path) { try OutputFiles.checkWritable(path) }
+        for output in command.outputPaths {
+            try OutputFiles.checkWritable(output.path, mayCreateFolder: output.option == "--report")
+        }
         let experimental: NamedVolume
         if command.halfMapPaths.count == 2 {
             let first = try command.read(command.halfMapPaths[0]), second = try command.read(command.halfMapPaths[1])

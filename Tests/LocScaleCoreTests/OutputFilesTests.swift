@@ -35,10 +35,14 @@ struct OutputFilesTests {
         #expect(try String(contentsOfFile: scratch.file("a.txt"), encoding: .utf8) == "old")
     }
 
-    @Test("checkWritable names a missing parent that is a file, or a folder that cannot be written")
+    @Test("checkWritable names a missing folder, or a parent that is a file")
     func checkWritable() throws {
         let scratch = ScratchDirectory()
-        try OutputFiles.checkWritable(scratch.file("x/y/out.mrc"))
+        try OutputFiles.checkWritable(scratch.file("report/report.html"), mayCreateFolder: true)
+        #expect(throws: OutputError.cannotWrite(path: scratch.file("x/y/out.mrc"),
+                                                reason: "no such folder \(scratch.file("x/y"))")) {
+            try OutputFiles.checkWritable(scratch.file("x/y/out.mrc"))
+        }
         try OutputFiles.write([1], to: scratch.file("file"))
         #expect(throws: OutputError.cannotWrite(path: scratch.file("file/out.mrc"),
                                                 reason: "\(scratch.file("file")) is not a folder")) {

@@ -115,16 +115,17 @@ public final class OutputFiles {
         try files.commit()
     }
 
-    /// Fails early, before any work, when `path` cannot be created: its folder (or, for a folder
-    /// to be made, the nearest existing parent) must be a writable folder.
-    public static func checkWritable(_ path: String) throws {
+    /// Fails early, before any work, when `path` cannot be created: its folder must be a writable
+    /// folder, or with `mayCreateFolder` (a report folder) be missing from a writable folder.
+    public static func checkWritable(_ path: String, mayCreateFolder: Bool = false) throws {
         var folder = folder(of: path)
         var isFolder: ObjCBool = false
-        while !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
-            let parent = (folder as NSString).deletingLastPathComponent
-            if parent.isEmpty || parent == folder { break }
-            folder = parent
+        var exists = FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder)
+        if !exists && mayCreateFolder {
+            folder = Self.folder(of: folder)
+            exists = FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder)
         }
+        guard exists else { throw OutputError.cannotWrite(path: path, reason: "no such folder \(folder)") }
         guard isFolder.boolValue else {
             throw OutputError.cannotWrite(path: path, reason: "\(folder) is not a folder")
         }
@@ -151,7 +152,8 @@ public final class OutputFiles {
             return
         }
         try makeFolder(Self.folder(of: folder))
-        guard mkdir(folder, 0o755) == 0 || errno == EEXIST else {
+        guard mkdir(folder, 0o755) == 0 else {
+            if errno == EEXIST { return }
             throw OutputError.cannotWrite(path: folder, reason: errnoDescription())
         }
         createdFolders.append(folder)
