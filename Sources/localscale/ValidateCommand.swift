@@ -59,7 +59,7 @@ struct ValidateCommand: ParsableCommand {
         var failure: Error?
         if comm.isRoot {
             do {
-                func read(_ path: String) throws -> NamedVolume { NamedVolume(path: path, volume: try MRCFile.read(path: path).volume) }
+                func read(_ path: String) throws -> NamedVolume { try readMap(path, logger: logger) }
                 let map = try read(mapPath)
                 let modelMap = try simulated.map { NamedVolume(path: modelPath!, volume: $0) } ?? read(modelMapPath!)
                 let mask = try maskPath.map(read)
