@@ -49,7 +49,8 @@ public enum MRCError: Error, Equatable, CustomStringConvertible {
         case let .invalidVoxelSize(path, axis, size, cell, sampling):
             let limits = MRCHeader.voxelSizeLimits
             return "\(path): voxel size \(short(size)) Å along \(axis) (CELLA \(short(cell)) / M\(axis.uppercased()) "
-                + "\(sampling)): must be finite and between \(short(limits.lowerBound)) and \(short(limits.upperBound)) Å"
+                + "\(sampling)): must be finite and between \(short(limits.lowerBound)) "
+                + "and \(short(limits.upperBound)) Å"
         case let .invalidOrigin(path, origin):
             return "\(path): ORIGIN (\(short(origin.x)), \(short(origin.y)), \(short(origin.z))) Å is not finite"
         case let .nonOrthogonalCell(path, angles):

@@ -62,7 +62,8 @@ public enum MRCFile {
     }
 
     /// The header of `file` with the layout of its data, both checked.
-    private static func checkedHeader(of file: OpenFile, geometry: GeometryCheck) throws -> (header: MRCHeader, layout: DataLayout) {
+    private static func checkedHeader(of file: OpenFile,
+                                      geometry: GeometryCheck) throws -> (header: MRCHeader, layout: DataLayout) {
         var header = try MRCHeader(bytes: file.read(count: MRCHeader.byteCount, at: 0), path: file.path)
         let layout = try DataLayout(header: header, fileSize: file.size, path: file.path)
         let problems = header.geometryErrors(path: file.path)

@@ -61,7 +61,8 @@ private enum MapWord {
         case Array("MAP ".utf8): self = .standard
         case Array("MAP".utf8) + [0]: self = .motionCor2
         default:
-            self = .missing(printable: String(bytes.map { (32...126).contains($0) ? Character(UnicodeScalar($0)) : "?" }))
+            let shown = bytes.map { (32...126).contains($0) ? Character(UnicodeScalar($0)) : "?" }
+            self = .missing(printable: String(shown))
         }
     }
 }
@@ -121,7 +122,8 @@ extension MRCHeader {
             warnings.append("\(path): word 53 is \"MAP\\0\" (as MotionCor2 writes it), not \"MAP \"; read as a map")
         case let .missing(word):
             do { try checkStructure(path: path) } catch { throw MRCError.notMRC(path: path, mapWord: word) }
-            warnings.append("\(path): word 53 is \"\(word)\", not \"MAP \"; read as an old CCP4 map without the map word")
+            warnings.append("\(path): word 53 is \"\(word)\", not \"MAP \"; "
+                            + "read as an old CCP4 map without the map word")
         }
     }
 
