@@ -157,6 +157,10 @@ def kinds():
     k.append(Kind("NaN voxel in the map", SCALE, {em: set_voxel(em, 1234, math.nan)}))
     k.append(Kind("Inf voxel in the model map", SCALE, {"model.mrc": set_voxel("model.mrc", 77, math.inf)}))
     k.append(Kind("NaN in the mask", SCALE, {"mask.mrc": set_voxel("mask.mrc", 5, math.nan)}))
+    k.append(Kind("validate: Inf voxel in the map", ["validate", "--map", em, "--model-map", "model.mrc"],
+                  {em: set_voxel(em, 999, math.inf)}))
+    k.append(Kind("validate: NaN in a half map", ["validate", "--map", em, "--model-map", "model.mrc", "--half-maps",
+                                                  "model.mrc", "mask.mrc"], {"mask.mrc": set_voxel("mask.mrc", 9, math.nan)}))
     k.append(Kind("model map with one 3e38 voxel", SCALE, {"model.mrc": set_voxel("model.mrc", 4000, 3e38)},
                   expect="either"))
     k.append(Kind("model map × 1e30", SCALE, {"model.mrc": scaled("model.mrc", 1e30)}, expect="either"))

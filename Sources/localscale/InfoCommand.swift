@@ -1,7 +1,10 @@
 import ArgumentParser
 import LocScaleCore
+import Logging
 
 /// `localscale info FILE`: the header facts a user needs, and the statistics of the data.
+/// A geometry the other commands refuse (voxel size, origin, cell angles) is shown, with a
+/// warning line on stderr; a file that cannot be read as a map is an error.
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info", abstract: "Print the geometry and statistics of an MRC/CCP4 map.")
@@ -10,9 +13,11 @@ struct InfoCommand: ParsableCommand {
     var files: [String]
 
     func run() throws {
+        let logger = makeLogger(quiet: false)
         for (n, path) in files.enumerated() {
             if n > 0 { print("") }
-            let map = try MRCFile.read(path: path)
+            let map = try MRCFile.read(path: path, geometry: .warn)
+            map.header.warnings.forEach { logger.warning("\($0)") }
             print(MapReport(path: path, map: map).text)
         }
     }
@@ -45,4 +50,12 @@ struct MapReport {
         for (i, label) in h.labels.enumerated() { lines.append("label \(i)        \(label)") }
         return lines.joined(separator: "\n")
     }
+}
+
+/// Reads the map at `path` to compute with (its geometry checked), logging the warnings of the
+/// reader (e.g. a missing map word) on `logger`.
+func readMap(_ path: String, logger: Logger) throws -> NamedVolume {
+    let map = try MRCFile.read(path: path)
+    map.header.warnings.forEach { logger.warning("\($0)") }
+    return NamedVolume(path: path, volume: map.volume)
 }

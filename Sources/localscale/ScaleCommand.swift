@@ -198,7 +198,7 @@ struct ScaleCommand: ParsableCommand {
     }
 
     func read(_ path: String) throws -> NamedVolume {
-        NamedVolume(path: path, volume: try MRCFile.read(path: path).volume)
+        try readMap(path, logger: makeLogger(quiet: quiet))
     }
 
     /// The command line, in MRC labels of 80 characters.

@@ -67,13 +67,16 @@ struct ValidateCommand: ParsableCommand {
         var failure: Error?
         if comm.isRoot {
             do {
-                func read(_ path: String) throws -> NamedVolume { NamedVolume(path: path, volume: try MRCFile.read(path: path).volume) }
+                func read(_ path: String) throws -> NamedVolume { try readMap(path, logger: logger) }
                 let map = try read(mapPath)
                 let modelMap = try simulated.map { NamedVolume(path: modelPath!, volume: $0) } ?? read(modelMapPath!)
                 let mask = try maskPath.map(read)
                 let halves = try halfMapPaths.map(read)
                 for other in [modelMap] + (mask.map { [$0] } ?? []) + halves {
                     try ScalingInputs.checkSameGrid(other, as: map)
+                }
+                for volume in [map, modelMap] + (mask.map { [$0] } ?? []) + halves {
+                    try ScalingInputs.checkFinite(volume)
                 }
                 let model = try modelPath.map {
                     try AtomicModel.read(path: $0, modelNumber: modelOptions.modelNumber, unknownElementAs: modelOptions.unknownElementAs)

@@ -9,14 +9,16 @@ func errnoDescription(_ code: Int32 = errno) -> String {
     String(cString: strerror(code))
 }
 
-/// A file opened read-only, with its size. Reads past the end leave zeros.
+/// A regular file opened read-only, with its size. Reads past the end leave zeros.
 struct OpenFile {
     let path: String
     let descriptor: Int32
     let size: Int
 
+    /// Opens `path` without blocking (a FIFO or device would otherwise wait for a writer) and
+    /// refuses anything but a regular file.
     init(path: String) throws {
-        let fd = open(path, O_RDONLY)
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw MRCError.cannotOpen(path: path, reason: errnoDescription()) }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
@@ -24,9 +26,11 @@ struct OpenFile {
             Glibc.close(fd)
             throw MRCError.cannotOpen(path: path, reason: reason)
         }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
+        let kind = info.st_mode & S_IFMT
+        guard kind == S_IFREG else {
             Glibc.close(fd)
-            throw MRCError.cannotOpen(path: path, reason: "is a directory")
+            let reason = kind == S_IFDIR ? "is a directory" : "not a regular file (\(fileKind(kind)))"
+            throw MRCError.cannotOpen(path: path, reason: reason)
         }
         self.path = path
         self.descriptor = fd
@@ -55,4 +59,24 @@ struct OpenFile {
     }
 
     func close() { _ = Glibc.close(descriptor) }
+}
+
+/// A name for a file type of `stat`'s `st_mode & S_IFMT`.
+private func fileKind(_ kind: mode_t) -> String {
+    switch kind {
+    case S_IFIFO: return "a FIFO"
+    case S_IFCHR: return "a character device"
+    case S_IFBLK: return "a block device"
+    case S_IFSOCK: return "a socket"
+    default: return "type \(String(kind, radix: 8))"
+    }
+}
+
+/// Bytes of physical memory on this machine (`_SC_PHYS_PAGES × _SC_PAGESIZE`), or `Int.max`
+/// when the system does not say.
+public func physicalMemoryBytes() -> Int {
+    let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
+    guard pages > 0, pageSize > 0 else { return Int.max }
+    let (bytes, overflow) = pages.multipliedReportingOverflow(by: pageSize)
+    return overflow ? Int.max : bytes
 }

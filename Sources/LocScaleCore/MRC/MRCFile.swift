@@ -10,39 +10,41 @@ public struct MRCMap: Sendable {
     public var volume: Volume
 }
 
+/// What a reader does with a header whose geometry cannot be computed with (see
+/// `MRCHeader.geometryErrors`).
+public enum GeometryCheck: Sendable {
+    /// Throw the first problem: for maps read to compute with.
+    case refuse
+    /// Add the problems to the header's warnings: for showing what a file holds.
+    case warn
+}
+
 /// Reading and writing MRC2014 / CCP4 map files.
 public enum MRCFile {
-    /// Reads the header of `path` only.
-    public static func readHeader(path: String) throws -> MRCHeader {
+    /// Reads the header of the map at `path`, checked as `read` checks it (data present in the
+    /// file and within memory; geometry per `geometry`) but without reading the data.
+    public static func readHeader(path: String, geometry: GeometryCheck = .refuse) throws -> MRCHeader {
         let file = try OpenFile(path: path)
         defer { file.close() }
-        return try MRCHeader(bytes: file.read(count: MRCHeader.byteCount, at: 0), path: path)
+        return try checkedHeader(of: file, geometry: geometry).header
     }
 
     /// Reads the whole map at `path` in any supported mode, byte order and axis order.
     /// - Throws: `MRCError` naming the file and the problem.
-    public static func read(path: String) throws -> MRCMap {
+    public static func read(path: String, geometry: GeometryCheck = .refuse) throws -> MRCMap {
         let file = try OpenFile(path: path)
         defer { file.close() }
-        let header = try MRCHeader(bytes: file.read(count: MRCHeader.byteCount, at: 0), path: path)
+        let (header, layout) = try checkedHeader(of: file, geometry: geometry)
         let mode = MRCMode(rawValue: header.mode)!
         let grid = header.grid
-        let dataOffset = MRCHeader.byteCount + Int(header.extendedHeaderBytes)
-        let sectionBytes = Int(header.columns) * Int(header.rows) * mode.byteWidth
-        let expected = sectionBytes * Int(header.sections)
-        let available = max(0, file.size - dataOffset)
-        guard available >= expected else {
-            throw MRCError.truncated(path: path, expectedBytes: expected, availableBytes: available)
-        }
-
         let (columnStride, rowStride, sectionStride) = grid.fileOrderStrides
 
-        var values = [Float](repeating: 0, count: grid.voxelCount)
+        var values = [Float](repeating: 0, count: layout.voxelCount)
         let converter = VoxelDecoder(mode: mode, littleEndian: header.littleEndian)
         values.withUnsafeMutableBufferPointer { out in
-            var section = [UInt8](repeating: 0, count: sectionBytes)
+            var section = [UInt8](repeating: 0, count: layout.sectionBytes)
             for s in 0..<Int(header.sections) {
-                file.read(into: &section, at: dataOffset + s * sectionBytes)
+                file.read(into: &section, at: layout.offset + s * layout.sectionBytes)
                 section.withUnsafeBytes { raw in
                     var offset = 0
                     for r in 0..<Int(header.rows) {
@@ -57,6 +59,19 @@ public enum MRCFile {
             }
         }
         return MRCMap(header: header, volume: Volume(grid: grid, values: values))
+    }
+
+    /// The header of `file` with the layout of its data, both checked.
+    private static func checkedHeader(of file: OpenFile,
+                                      geometry: GeometryCheck) throws -> (header: MRCHeader, layout: DataLayout) {
+        var header = try MRCHeader(bytes: file.read(count: MRCHeader.byteCount, at: 0), path: file.path)
+        let layout = try DataLayout(header: header, fileSize: file.size, path: file.path)
+        let problems = header.geometryErrors(path: file.path)
+        switch geometry {
+        case .refuse: if let first = problems.first { throw first }
+        case .warn: header.warnings += problems.map(\.description)
+        }
+        return (header, layout)
     }
 
     /// Writes `volume` as a little-endian mode-2 map in the axis order and geometry of its grid,
@@ -94,6 +109,52 @@ public enum MRCFile {
         try write(volume, to: path, labels: labels, in: outputs)
         try outputs.commit()
     }
+}
+
+/// Where the voxels of a map lie in its file, with every size computed without overflow and
+/// checked against the file's size and the physical memory before anything is allocated.
+struct DataLayout {
+    /// Offset of the first voxel in the file (main plus extended header), bytes.
+    let offset: Int
+    /// Bytes of one section (NX × NY voxels) on disk.
+    let sectionBytes: Int
+    /// NX × NY × NZ.
+    let voxelCount: Int
+
+    /// - Throws: `MRCError.boxTooLarge` when the map as 32-bit floats would exceed
+    ///   `memoryBytes` (or an `Int`), `MRCError.truncated` when the file holds less data than
+    ///   the header promises.
+    init(header: MRCHeader, fileSize: Int, path: String, memoryBytes: Int = physicalMemoryBytes()) throws {
+        let width = MRCMode(rawValue: header.mode)!.byteWidth
+        // NX, NY, NZ are positive Int32s and NSYMBT a non-negative one (checked by the header):
+        // only their products can overflow.
+        let (columns, rows, sections) = (Int(header.columns), Int(header.rows), Int(header.sections))
+        let tooLarge = MRCError.boxTooLarge(path: path, nx: header.columns, ny: header.rows, nz: header.sections,
+                                            limitBytes: memoryBytes)
+        guard let voxels = product(columns, rows, sections), let floatBytes = product(voxels, 4),
+              let dataBytes = product(voxels, width), let sectionBytes = product(columns, rows, width) else {
+            throw tooLarge
+        }
+        offset = MRCHeader.byteCount + Int(header.extendedHeaderBytes)
+        let available = max(0, fileSize - offset)
+        guard dataBytes <= available else {
+            throw MRCError.truncated(path: path, expectedBytes: dataBytes, availableBytes: available)
+        }
+        guard floatBytes <= memoryBytes else { throw tooLarge }
+        self.sectionBytes = sectionBytes
+        voxelCount = voxels
+    }
+}
+
+/// The product of `factors`, or nil when it overflows `Int`.
+private func product(_ factors: Int...) -> Int? {
+    var result = 1
+    for factor in factors {
+        let (next, overflow) = result.multipliedReportingOverflow(by: factor)
+        if overflow { return nil }
+        result = next
+    }
+    return result
 }
 
 /// Decodes one voxel of a given mode and byte order to Float.

@@ -29,26 +29,57 @@ public struct MRCHeader: Equatable, Sendable {
     public var rms: Float
     /// Words 57–256: the NLABL (word 56) labels in use, trailing blanks removed.
     public var labels: [String]
+    /// What the reader tolerated in this header, one line each naming the file (a missing or
+    /// MotionCor2-style map word; with `GeometryCheck.warn`, an unusable geometry).
+    public var warnings: [String] = []
 
     /// Size of the main header in bytes.
     public static let byteCount = 1024
+
+    /// Voxel sizes (Å) a map may have for computation: from 0.001 Å, far below any detector's
+    /// pixel, to 1000 Å, far above any binned tomogram's.
+    public static let voxelSizeLimits: ClosedRange<Double> = 0.001...1000
+
+    /// Largest deviation of a cell angle from 90° (degrees) read as 90°, for writers' rounding.
+    public static let angleTolerance: Float = 0.01
 
     /// The file's axis order as a permutation of 1, 2, 3 (columns, rows, sections).
     public var axisOrder: [Int] { [Int(mapc), Int(mapr), Int(maps)] }
 }
 
+/// Word 53 of a header, which identifies an MRC/CCP4 map.
+private enum MapWord {
+    /// "MAP ", as MRC2014 and CCP4 write it.
+    case standard
+    /// "MAP\0", as MotionCor2 writes it.
+    case motionCor2
+    /// Anything else, shown with non-printable bytes as "?"; old CCP4 files have no map word.
+    case missing(printable: String)
+
+    init(_ bytes: ArraySlice<UInt8>) {
+        switch Array(bytes) {
+        case Array("MAP ".utf8): self = .standard
+        case Array("MAP".utf8) + [0]: self = .motionCor2
+        default:
+            let shown = bytes.map { (32...126).contains($0) ? Character(UnicodeScalar($0)) : "?" }
+            self = .missing(printable: String(shown))
+        }
+    }
+}
+
 extension MRCHeader {
-    /// Parses a main header. `path` only names the file in errors.
-    /// - Throws: `MRCError` for a missing `MAP ` word, an unknown mode, a bad box or axis order.
+    /// Parses a main header. `path` only names the file in errors and warnings.
+    ///
+    /// A header without the "MAP " word is read, with a warning, when the rest of it makes a
+    /// readable map (mode, box, axis order, extended header size), as mrcfile's permissive mode
+    /// does: MotionCor2 writes "MAP\0", old CCP4 files have no map word. Otherwise it is not a map.
+    /// - Throws: `MRCError` for a file that is not a map, an unknown mode, a bad box, axis order
+    ///   or extended header size, or a stack of volumes.
     public init(bytes: [UInt8], path: String) throws {
         guard bytes.count >= MRCHeader.byteCount else {
             throw MRCError.headerTooShort(path: path, fileSize: bytes.count)
         }
-        let mapWord = String(decoding: bytes[208..<212], as: UTF8.self)
-        guard mapWord == "MAP " else {
-            let printable = String(bytes[208..<212].map { (32...126).contains($0) ? Character(UnicodeScalar($0)) : "?" })
-            throw MRCError.notMRC(path: path, mapWord: printable)
-        }
+        let mapWord = MapWord(bytes[208..<212])
         // MACHST: 0x44 0x44 or 0x44 0x41 little-endian, 0x11 0x11 big-endian. Files with a
         // zero or foreign stamp are judged by which byte order gives a sensible MODE.
         let little: Bool
@@ -83,6 +114,22 @@ extension MRCHeader {
             return String(text.reversed().drop(while: { $0 == " " || $0 == "\0" }).reversed())
         }
 
+        switch mapWord {
+        case .standard:
+            try checkStructure(path: path)
+        case .motionCor2:
+            try checkStructure(path: path)
+            warnings.append("\(path): word 53 is \"MAP\\0\" (as MotionCor2 writes it), not \"MAP \"; read as a map")
+        case let .missing(word):
+            do { try checkStructure(path: path) } catch { throw MRCError.notMRC(path: path, mapWord: word) }
+            warnings.append("\(path): word 53 is \"\(word)\", not \"MAP \"; "
+                            + "read as an old CCP4 map without the map word")
+        }
+    }
+
+    /// Checks what makes the words a readable map: mode, box, axis order (0,0,0 read as 1,2,3),
+    /// extended header size, and a single volume.
+    private mutating func checkStructure(path: String) throws {
         guard MRCMode(rawValue: mode) != nil else {
             throw MRCError.unsupportedMode(path: path, mode: mode)
         }
@@ -94,7 +141,34 @@ extension MRCHeader {
         guard Set([mapc, mapr, maps]) == Set([1, 2, 3]) else {
             throw MRCError.invalidAxisOrder(path: path, mapc: mapc, mapr: mapr, maps: maps)
         }
-        if extendedHeaderBytes < 0 { extendedHeaderBytes = 0 }
+        guard extendedHeaderBytes >= 0 else {
+            throw MRCError.invalidExtendedHeader(path: path, bytes: extendedHeaderBytes)
+        }
+        // MRC2014: ISPG 401–630 marks a stack of volumes of MZ sections each.
+        guard !(401...630).contains(spaceGroup) || sections == sampling.z else {
+            throw MRCError.volumeStack(path: path, spaceGroup: spaceGroup, nz: sections, mz: sampling.z)
+        }
+    }
+
+    /// Why the geometry of this header cannot be computed with, first problem first: a voxel
+    /// size outside `voxelSizeLimits` (or not finite), a non-finite ORIGIN, cell angles other
+    /// than 90° within `angleTolerance` (0, 0, 0, as some writers leave them, counts as 90°).
+    /// Empty when the geometry is usable.
+    public func geometryErrors(path: String) -> [MRCError] {
+        let grid = grid
+        var errors: [MRCError] = []
+        for axis in 0..<3 where !MRCHeader.voxelSizeLimits.contains(grid.voxelSize[axis]) {
+            errors.append(.invalidVoxelSize(path: path, axis: ["x", "y", "z"][axis], voxelSize: grid.voxelSize[axis],
+                                            cell: cellLengths[axis], sampling: grid.sampling[axis]))
+        }
+        if !(origin.x.isFinite && origin.y.isFinite && origin.z.isFinite) {
+            errors.append(.invalidOrigin(path: path, origin: origin))
+        }
+        let square = cellAngles.array.allSatisfy { abs($0 - 90) < MRCHeader.angleTolerance }
+        if !square && cellAngles != XYZ(0, 0, 0) {
+            errors.append(.nonOrthogonalCell(path: path, angles: cellAngles))
+        }
+        return errors
     }
 
     /// The grid this header describes, with axes normalised to x, y, z.
@@ -118,7 +192,9 @@ extension MRCHeader {
                         origin: XYZ(Double(origin.x), Double(origin.y), Double(origin.z)),
                         start: start, axisOrder: order)
         grid.sampling = m
-        grid.cellAngles = XYZ(Double(cellAngles.x), Double(cellAngles.y), Double(cellAngles.z))
+        // Angles of 0, 0, 0 (left so by some writers) mean an orthogonal cell.
+        grid.cellAngles = cellAngles == XYZ(0, 0, 0) ? XYZ(90, 90, 90)
+            : XYZ(Double(cellAngles.x), Double(cellAngles.y), Double(cellAngles.z))
         grid.spaceGroup = Int(spaceGroup)
         return grid
     }

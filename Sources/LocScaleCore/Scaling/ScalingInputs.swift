@@ -117,7 +117,8 @@ public struct ScalingInputs: Sendable {
         }
     }
 
-    static func checkFinite(_ map: NamedVolume) throws {
+    /// Fails at the first NaN or infinite voxel of `map`, naming it.
+    public static func checkFinite(_ map: NamedVolume) throws {
         guard let i = map.volume.values.firstIndex(where: { !$0.isFinite }) else { return }
         let s = map.volume.grid.shape
         throw ScalingInputError.nonFinite(path: map.path, x: i % s.x, y: (i / s.x) % s.y,
