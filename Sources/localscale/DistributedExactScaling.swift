@@ -49,9 +49,9 @@ extension DistributedScaling {
 
         // This rank's voxels, scaled with its threads.
         clock.timings.voxels = voxels.count
-        let fft = CubeFFT(padded: layout.padded, filled: layout.window, planning: command.planning)
+        let fft = CubeFFT(padded: layout.padded, filled: layout.window, planning: command.performance.planning)
         let counter = ScalingProgress(total: voxels.count)
-        let reporter = comm.isRoot && command.showsProgress ? ProgressLine(progress: counter) : nil
+        let reporter = comm.isRoot && command.performance.showsProgress ? ProgressLine(progress: counter) : nil
         reporter?.start()
         var coreOut = [Float](repeating: 0, count: core.count * plane)
         let values = slabE.withUnsafeBufferPointer { e in

@@ -10,7 +10,7 @@ extension DistributedScaling {
         let shape = XYZ(setup.shape[0], setup.shape[1], setup.shape[2])
         let box = FastBox(shape: shape, start: XYZ(setup.fastStart![0], setup.fastStart![1], setup.fastStart![2]),
                           size: XYZ(setup.fastSize![0], setup.fastSize![1], setup.fastSize![2]))
-        let slabs = try DistributedSlabGrid(size: box.size, communicator: comm, planning: command.planning,
+        let slabs = try DistributedSlabGrid(size: box.size, communicator: comm, planning: command.performance.planning,
                                             threads: command.threads)
         let planes = slabs.planes, plane = box.size.x * box.size.y
         clock.timings.planes = max(0, min(shape.z, box.start.z + planes.lowerBound)) ..< max(0, min(shape.z, box.start.z + planes.upperBound))
@@ -39,7 +39,7 @@ extension DistributedScaling {
         let scaler = FastScaler(grid: slabs, window: setup.window, padFactor: setup.padFactor!,
                                 exactShells: setup.exactShells, threads: command.threads)
         let counter = ScalingProgress(total: voxels.count)
-        let reporter = comm.isRoot && command.showsProgress ? ProgressLine(progress: counter) : nil
+        let reporter = comm.isRoot && command.performance.showsProgress ? ProgressLine(progress: counter) : nil
         reporter?.start()
         let values = try scaler.scale(experimental: &slabE, model: &slabM, voxels: voxels, progress: counter)
         reporter?.finish()

@@ -81,7 +81,7 @@ struct DistributedScaling {
         var simulated: Volume?
         if let modelPath = command.modelPath {
             let simulation = DistributedSimulation(comm: comm, logger: logger)
-            let grid = try simulation.sharedGrid(of: command.experimentalPath)
+            let grid = try simulation.sharedGrid(of: command.inputs.experimentalPath)
             simulated = try simulation.modelMap(of: modelPath, options: command.modelOptions, grid: grid,
                                                 threads: command.threads)
         }
@@ -103,7 +103,7 @@ struct DistributedScaling {
         let grid = root?.inputs.experimental.volume.grid
         let hadWisdom = root?.hadWisdom ?? false
         // With --report, rank 0 keeps the input maps to compare input and output at the end.
-        let reportInputs = command.reportDirectory == nil ? nil : root.map { ($0.inputs.experimental.volume, $0.inputs.model.volume, $0.inputs.mask?.volume) }
+        let reportInputs = command.outputs.reportDirectory == nil ? nil : root.map { ($0.inputs.experimental.volume, $0.inputs.model.volume, $0.inputs.mask?.volume) }
         var whole = WholeMaps(experimental: root?.inputs.experimental.volume.values ?? [],
                               model: root?.inputs.model.volume.values ?? [], voxels: root?.voxels ?? [])
         root = nil
@@ -118,10 +118,10 @@ struct DistributedScaling {
         if let grid {
             do {
                 let volume = Volume(grid: grid, values: gathered)
-                if let path = command.outputPath {
+                if let path = command.outputs.outputPath {
                     try MRCFile.write(volume, to: path, labels: command.provenanceLabels(), in: outputs)
                 }
-                if let path = command.hdf5Path {
+                if let path = command.outputs.hdf5Path {
                     hdf5 = try HDF5Writer(temporary: outputs.temporaryPath(for: path), for: path)
                     try writeMap(volume, setup: setup, to: hdf5!)
                 }
@@ -136,10 +136,10 @@ struct DistributedScaling {
                     try writeProvenance(to: hdf5)
                     try hdf5.close()
                 }
-                if let path = command.timingsPath {
+                if let path = command.outputs.timingsPath {
                     try table.writeJSON(to: path, threads: command.threads, in: outputs)
                 }
-                if let directory = command.reportDirectory, let (experimental, model, mask) = reportInputs {
+                if let directory = command.outputs.reportDirectory, let (experimental, model, mask) = reportInputs {
                     try writeReport(to: directory, input: experimental, output: Volume(grid: grid!, values: gathered),
                                     modelMap: model, mask: mask, setup: setup, timings: table.text, in: outputs)
                 }
@@ -147,7 +147,7 @@ struct DistributedScaling {
                 for stale in outputs.removedStaleFiles {
                     logger.notice("removed \(stale), left by a run that no longer exists")
                 }
-                command.saveWisdom(logger: logger, hadWisdom: hadWisdom)
+                command.performance.saveWisdom(logger: logger, hadWisdom: hadWisdom)
             } catch { failure = error }
         }
         if failure != nil { outputs.discard() }
@@ -160,7 +160,7 @@ struct DistributedScaling {
     /// The validation of the input and the output side by side (`--report`).
     private func writeReport(to directory: String, input: Volume, output: Volume, modelMap: Volume, mask: Volume?,
                              setup: RunSetup, timings: String, in outputs: OutputFiles) throws {
-        let halves = try command.halfMapPaths.map { try MRCFile.read(path: $0).volume }
+        let halves = try command.inputs.halfMapPaths.map { try MRCFile.read(path: $0).volume }
         let model = try command.modelPath.map {
             try AtomicModel.read(path: $0, modelNumber: command.modelOptions.modelNumber,
                                  unknownElementAs: command.modelOptions.unknownElementAs)
@@ -174,8 +174,8 @@ struct DistributedScaling {
                                   model: model, resolution: resolution ?? before.halfMapFSC?.resolution(at: 0.143),
                                   sums: MapValidation.sums(masked: mask, halves: nil, map: output, modelMap: modelMap))
         let parameters: [(String, String)] = [
-            ("experimental map", command.halfMapPaths.isEmpty ? command.experimentalPath : "average of " + command.halfMapPaths.joined(separator: " and ")),
-            ("model", command.modelMapPath ?? command.modelPath!), ("mask", command.maskPath ?? "none"),
+            ("experimental map", command.inputs.halfMapPaths.isEmpty ? command.inputs.experimentalPath : "average of " + command.inputs.halfMapPaths.joined(separator: " and ")),
+            ("model", command.modelMapPath ?? command.modelPath!), ("mask", command.inputs.maskPath ?? "none"),
             ("window", "\(setup.window) voxels"), ("rule", setup.padFactor.map { "exact, pad factor \(formatDecimal($0))" } ?? "locscale2"),
             ("ranks × threads", "\(comm.size) × \(command.threads)"), ("command line", CommandLine.arguments.joined(separator: " ")),
             ("version", BuildInfo.provenance)]
@@ -204,8 +204,8 @@ struct DistributedScaling {
         try file.group("/provenance")
         try file.setAttribute("version", BuildInfo.provenance, on: "/provenance")
         try file.setAttribute("command_line", CommandLine.arguments.joined(separator: " "), on: "/provenance")
-        let inputs = (command.halfMapPaths.isEmpty ? [command.experimentalPath] : command.halfMapPaths)
-            + [command.modelMapPath ?? command.modelPath!] + (command.maskPath.map { [$0] } ?? [])
+        let inputs = (command.inputs.halfMapPaths.isEmpty ? [command.inputs.experimentalPath] : command.inputs.halfMapPaths)
+            + [command.modelMapPath ?? command.modelPath!] + (command.inputs.maskPath.map { [$0] } ?? [])
         let sizes = inputs.map { ((try? FileManager.default.attributesOfItem(atPath: $0)[.size]) as? Int) ?? -1 }
         try file.setAttribute("inputs", zip(inputs, sizes).map { "\($0) (\($1) bytes)" }.joined(separator: "; "), on: "/provenance")
         try file.setAttribute("ranks", [Double(comm.size)], on: "/provenance")
@@ -222,18 +222,18 @@ struct DistributedScaling {
     /// and makes the FFT plans (from the wisdom file when there is one). The simulated model map
     /// (`--save-model-map`) joins `outputs`.
     private func readInputs(simulatedModel: Volume?, outputs: OutputFiles) throws -> RootInputs {
-        for output in command.outputPaths {
+        for output in command.outputs.paths {
             try OutputFiles.checkWritable(output.path, mayCreateFolder: output.option == "--report")
         }
         let experimental: NamedVolume
-        if command.halfMapPaths.count == 2 {
-            let first = try command.read(command.halfMapPaths[0]), second = try command.read(command.halfMapPaths[1])
+        if command.inputs.halfMapPaths.count == 2 {
+            let first = try command.read(command.inputs.halfMapPaths[0]), second = try command.read(command.inputs.halfMapPaths[1])
             try ScalingInputs.checkSameGrid(second, as: first)
             let average = zip(first.volume.values, second.volume.values).map { 0.5 * ($0 + $1) }
             experimental = NamedVolume(path: first.path, volume: Volume(grid: first.volume.grid, values: average))
-            logger.info("experimental map: the average of \(command.halfMapPaths.joined(separator: " and "))")
+            logger.info("experimental map: the average of \(command.inputs.halfMapPaths.joined(separator: " and "))")
         } else {
-            experimental = try command.read(command.experimentalPath)
+            experimental = try command.read(command.inputs.experimentalPath)
         }
         let model: NamedVolume
         if let path = command.modelMapPath {
@@ -241,45 +241,45 @@ struct DistributedScaling {
         } else {
             let path = command.modelPath!
             let map = simulatedModel!
-            if let saved = command.savedModelMapPath {
+            if let saved = command.outputs.savedModelMapPath {
                 try MRCFile.write(map, to: saved, labels: ["localscale \(LocalScaleCommand.version): model map of \(path)"],
                                   in: outputs)
             }
             model = NamedVolume(path: path, volume: map)
         }
-        let mask = try command.maskPath.map(command.read)
+        let mask = try command.inputs.maskPath.map(command.read)
         let grid = experimental.volume.grid
-        let rule: ScalingRule = command.compat == .locscale2 ? .locscale2 : .exact(padFactor: command.padFactor)
-        var w = command.window ?? defaultWindow(meanVoxelSize: grid.meanVoxelSize)
+        let rule: ScalingRule = command.scaling.compat == .locscale2 ? .locscale2 : .exact(padFactor: command.scaling.padFactor)
+        var w = command.scaling.window ?? defaultWindow(meanVoxelSize: grid.meanVoxelSize)
         if rule == .locscale2 && w % 2 == 1 {
             logger.notice("--compat locscale2 rounds the window up to even: \(w) → \(w + 1) voxels")
             w += 1
         }
         let sizes = grid.voxelSize.array
         if sizes.max()! > sizes.min()! * 1.001 {
-            logger.warning("\(command.experimentalPath): voxel sizes differ per axis (\(sizes.map { formatDecimal($0) }.joined(separator: " × ")) Å); the window is \(w) voxels along each")
+            logger.warning("\(command.inputs.experimentalPath): voxel sizes differ per axis (\(sizes.map { formatDecimal($0) }.joined(separator: " × ")) Å); the window is \(w) voxels along each")
         }
         if mask == nil { logger.warning("no --mask given: every voxel is scaled") }
         let inputs = try ScalingInputs(experimental: experimental, model: model, mask: mask, window: w,
-                                       windowIsDefault: command.window == nil)
+                                       windowIsDefault: command.scaling.window == nil)
         let voxels = LocalScaling.voxelsToScale(inputs, window: w, rule: rule)
         let layout = SpectrumLayout(window: w, rule: rule)
         var planeCounts = [Int](repeating: 0, count: grid.shape.z)
         for i in voxels { planeCounts[i / (grid.shape.x * grid.shape.y)] += 1 }
 
-        let hadWisdom = command.loadWisdom(logger: logger)
-        let fastBox = command.method == .fast ? FastBox(voxels: voxels, shape: grid.shape, window: w) : nil
-        if fastBox == nil { _ = CubeFFT(padded: layout.padded, filled: w, planning: command.planning) }
+        let hadWisdom = command.performance.loadWisdom(logger: logger)
+        let fastBox = command.scaling.method == .fast ? FastBox(voxels: voxels, shape: grid.shape, window: w) : nil
+        if fastBox == nil { _ = CubeFFT(padded: layout.padded, filled: w, planning: command.performance.planning) }
         var padFactor: Double?
         if case .exact(let factor) = rule { padFactor = factor }
         let setup = RunSetup(shape: grid.shape.array, window: w, padFactor: padFactor, planeCounts: planeCounts,
                              experimentalOutside: inputs.meanOutsideMask(experimental.volume).bitPattern,
                              modelOutside: inputs.meanOutsideMask(model.volume).bitPattern,
-                             wisdom: FFTW.exportWisdom(), method: command.method, exactShells: command.fastExactShells,
+                             wisdom: FFTW.exportWisdom(), method: command.scaling.method, exactShells: command.scaling.fastExactShells,
                              fastStart: fastBox?.start.array, fastSize: fastBox?.size.array)
-        let method = fastBox.map { "fast method on a \($0.size.x)×\($0.size.y)×\($0.size.z) grid, \(layout.binCount) shells, \(command.fastExactShells < 0 ? "every shell estimated" : "exact powers of shells 0…\(command.fastExactShells)")" }
+        let method = fastBox.map { "fast method on a \($0.size.x)×\($0.size.y)×\($0.size.z) grid, \(layout.binCount) shells, \(command.scaling.fastExactShells < 0 ? "every shell estimated" : "exact powers of shells 0…\(command.scaling.fastExactShells)")" }
             ?? "FFT box \(layout.padded)³"
-        logger.info("scaling \(voxels.count) voxels: window \(w) voxels (\(formatDecimal(Double(w) * grid.meanVoxelSize, digits: 1)) Å), \(method), \(rule == .locscale2 ? "locscale2 rules" : "pad factor \(formatDecimal(command.padFactor))"), \(comm.size) rank(s) × \(command.threads) thread(s)")
+        logger.info("scaling \(voxels.count) voxels: window \(w) voxels (\(formatDecimal(Double(w) * grid.meanVoxelSize, digits: 1)) Å), \(method), \(rule == .locscale2 ? "locscale2 rules" : "pad factor \(formatDecimal(command.scaling.padFactor))"), \(comm.size) rank(s) × \(command.threads) thread(s)")
         return RootInputs(inputs: inputs, voxels: voxels, setup: setup, hadWisdom: hadWisdom)
     }
 
@@ -294,12 +294,12 @@ struct DistributedScaling {
     /// Rank 0: the per-rank timing table and the summary line.
     private func report(_ table: TimingTable, workImbalance: Double, total: Double) {
         if comm.size > 1 {
-            logger.info("per-rank seconds:\n\(table.text)\nwork imbalance (max/mean \(command.method == .fast ? "planes" : "masked voxels")) \(formatDecimal(workImbalance, digits: 3))")
+            logger.info("per-rank seconds:\n\(table.text)\nwork imbalance (max/mean \(command.scaling.method == .fast ? "planes" : "masked voxels")) \(formatDecimal(workImbalance, digits: 3))")
         }
         let computeWall = table.compute.max() ?? 0
         let rate = Double(table.voxels) / max(computeWall, 1e-9)
         let coreMicroseconds = table.compute.reduce(0, +) * Double(command.threads) / Double(max(table.voxels, 1)) * 1e6
-        let outputs = [command.outputPath, command.hdf5Path].compactMap { $0 }.joined(separator: " and ")
+        let outputs = [command.outputs.outputPath, command.outputs.hdf5Path].compactMap { $0 }.joined(separator: " and ")
         logger.info("scaled \(table.voxels) voxels in \(formatDecimal(computeWall, digits: 2)) s (\(Int(rate)) voxels/s, \(formatDecimal(coreMicroseconds, digits: 1)) core-µs/voxel); total \(formatDecimal(total, digits: 2)) s; wrote \(outputs)")
     }
 }

@@ -33,110 +33,21 @@ struct ScaleCommand: ParsableCommand {
         the scaled cube's central voxel is the output. Voxels outside the mask are 0.
         """)
 
-    @Option(name: .customLong("em"), help: ArgumentHelp("Experimental map (unfiltered, unsharpened).", valueName: "map.mrc"))
-    var experimentalPathOption: String?
-
-    @Option(name: .customLong("half-maps"), parsing: .upToNextOption, help: ArgumentHelp("Two half maps whose average is the experimental map (instead of --em), as LocScale 2 does.", valueName: "half.mrc"))
-    var halfMapPaths: [String] = []
-
-    @Option(name: .customLong("report"), help: ArgumentHelp("Folder for a validation report of input and output (report.html, summary.json, CSV).", valueName: "dir"))
-    var reportDirectory: String?
-
-    /// The experimental map's path, or the first half map's (for messages and the grid).
-    var experimentalPath: String { experimentalPathOption ?? halfMapPaths.first ?? "" }
-
-    @OptionGroup var source: ModelSource
+    @OptionGroup(title: "Inputs") var inputs: ScaleInputOptions
+    @OptionGroup(title: "Inputs") var source: ModelSource
+    @OptionGroup(title: "Method") var scaling: ScaleMethodOptions
+    @OptionGroup(title: "Outputs") var outputs: ScaleOutputOptions
+    @OptionGroup(title: "Performance") var performance: ScalePerformanceOptions
 
     var modelMapPath: String? { source.modelMapPath }
     var modelPath: String? { source.modelPath }
     var modelOptions: ModelOptions { source.modelOptions }
 
-    @Option(name: .customLong("save-model-map"), help: ArgumentHelp("With --model: also write the simulated model map.", valueName: "model-map.mrc"))
-    var savedModelMapPath: String?
-
-    @Option(name: .customLong("mask"), help: ArgumentHelp("Mask on the same grid; voxels >= 0.5 are scaled (default: all voxels).", valueName: "mask.mrc"))
-    var maskPath: String?
-
-    @Option(help: ArgumentHelp("Window edge in voxels (default: ceil(25 Å / voxel size), rounded up to even).", valueName: "voxels"))
-    var window: Int?
-
-    @Option(name: .customLong("pad-factor"), help: ArgumentHelp("Zero-pad the window to a smooth size >= this × window.", valueName: "factor"))
-    var padFactor: Double = 2
-
-    @Option(help: "Reproduce another implementation's numerical rules.")
-    var compat: CompatMode?
-
-    @Option(help: ArgumentHelp("""
-        exact: two FFTs of the padded cube per voxel. fast: whole-map FFTs per Fourier shell, \
-        an estimate of exact mode at the same --pad-factor (a few % relative RMS from it, many \
-        times faster on big maps).
-        """))
-    var method: ScalingMethod = .exact
-
-    @Option(name: .customLong("fast-exact-shells"), help: ArgumentHelp("""
-        With --method fast: measure the powers of shells 0 … K exactly by sliding DFTs \
-        (default 1; --fast-exact-shells=-1: estimate every shell).
-        """, valueName: "K"))
-    var fastExactShellsOption: Int?
-
-    /// Highest shell whose powers fast mode measures exactly.
-    var fastExactShells: Int { fastExactShellsOption ?? 1 }
-
-    @Option(name: .customLong("threads"), help: ArgumentHelp("Threads per rank sharing its voxels (default: the cores, divided by the ranks on the node under mpirun).", valueName: "n"))
-    var requestedThreads: Int?
-
-    @Option(name: .customLong("out"), help: ArgumentHelp("Output map (MRC, mode 2, the input's geometry).", valueName: "out.mrc"))
-    var outputPath: String?
-
-    @Option(name: .customLong("hdf5"), help: ArgumentHelp("Output HDF5 file: /map (z, y, x), /timing per rank, /provenance.", valueName: "out.h5"))
-    var hdf5Path: String?
-
-    @Option(name: .customLong("timings-json"), help: ArgumentHelp("Write the per-rank timing table as JSON.", valueName: "timings.json"))
-    var timingsPath: String?
-
-    @Option(name: .customLong("fft-planning"), help: "How hard FFTW searches for fast plans (made once per run).")
-    var planning: FFTPlanning = .patient
-
-    @Option(name: .customLong("fftw-wisdom"), help: ArgumentHelp("""
-        FFTW wisdom file: plans are read from it and new ones saved to it, so that runs sharing it \
-        give bitwise identical maps ('none': plan afresh each run). Default: $LOCALSCALE_FFTW_WISDOM, \
-        else ~/.cache/localscale/fftw-wisdom-HOST.
-        """, valueName: "path"))
-    var wisdomPath: String?
-
-    @Flag(help: "Print a progress line on stderr even when it is not a terminal.")
-    var progress = false
-
-    @Flag(name: .shortAndLong, help: "Print warnings and errors only.")
-    var quiet = false
-
     func validate() throws {
-        guard padFactor >= 1, padFactor <= 8 else {
-            throw ValidationError("--pad-factor \(padFactor): must be between 1 and 8")
-        }
-        if let requestedThreads, requestedThreads < 1 {
-            throw ValidationError("--threads \(requestedThreads): must be at least 1")
-        }
-        guard (experimentalPathOption == nil) != halfMapPaths.isEmpty, halfMapPaths.isEmpty || halfMapPaths.count == 2 else {
-            throw ValidationError("give either --em MAP.mrc or --half-maps HALF1.mrc HALF2.mrc")
-        }
-        if savedModelMapPath != nil && modelPath == nil {
+        if outputs.savedModelMapPath != nil && modelPath == nil {
             throw ValidationError("--save-model-map needs --model")
         }
-        guard outputPath != nil || hdf5Path != nil else {
-            throw ValidationError("give --out OUT.mrc, --hdf5 OUT.h5, or both")
-        }
-        if method == .fast && compat != nil {
-            throw ValidationError("--method fast estimates exact mode; it cannot follow --compat locscale2")
-        }
-        if let k = fastExactShellsOption {
-            guard method == .fast else { throw ValidationError("--fast-exact-shells needs --method fast") }
-            guard k >= -1 else { throw ValidationError("--fast-exact-shells \(k): must be -1 (none) or a shell number >= 0") }
-        }
-        if compat != nil && padFactor != 2 {
-            throw ValidationError("--pad-factor has no meaning with --compat locscale2 (it never pads)")
-        }
-        if let collision = NamedPath.firstCollision(outputs: outputPaths + (wisdomFile().map {
+        if let collision = NamedPath.firstCollision(outputs: outputs.paths + (performance.wisdomFile().map {
             [NamedPath("--fftw-wisdom", $0)] } ?? []), inputs: inputPaths) {
             throw ValidationError(collision)
         }
@@ -144,61 +55,21 @@ struct ScaleCommand: ParsableCommand {
 
     /// The maps and model this run reads, with their options.
     var inputPaths: [NamedPath] {
-        (experimentalPathOption.map { [NamedPath("--em", $0)] } ?? []) + halfMapPaths.map { NamedPath("--half-maps", $0) }
-            + [modelMapPath.map { NamedPath("--model-map", $0) }, modelPath.map { NamedPath("--model", $0) },
-               maskPath.map { NamedPath("--mask", $0) }].compactMap { $0 }
-    }
-
-    /// The files this run writes, with their options.
-    var outputPaths: [NamedPath] {
-        [outputPath.map { NamedPath("--out", $0) }, hdf5Path.map { NamedPath("--hdf5", $0) },
-         timingsPath.map { NamedPath("--timings-json", $0) }, savedModelMapPath.map { NamedPath("--save-model-map", $0) }]
+        inputs.paths + [modelMapPath.map { NamedPath("--model-map", $0) }, modelPath.map { NamedPath("--model", $0) }]
             .compactMap { $0 }
-            + (reportDirectory.map { ValidationReport.files(in: $0, maps: ["input", "output"]) } ?? [])
-                .map { NamedPath("--report", $0) }
     }
 
     func run() throws {
-        try runOnRanks(quiet: quiet) { comm, logger in
+        try runOnRanks(quiet: performance.quiet) { comm, logger in
             try DistributedScaling(command: self, comm: comm, logger: logger).run()
         }
     }
 
     /// Threads of this rank: `--threads`, else the cores shared by the ranks on this node.
-    var threads: Int { requestedThreads ?? coresPerLocalRank() }
-
-    /// Whether rank 0 shows a progress line.
-    var showsProgress: Bool { !quiet && (progress || isatty(STDERR_FILENO) == 1) }
-
-    /// Loads the wisdom file, if any; true when it held plans.
-    func loadWisdom(logger: Logger) -> Bool {
-        guard let path = wisdomFile() else { return false }
-        let loaded = FFTW.importWisdom(from: path)
-        if !loaded && FileManager.default.fileExists(atPath: path) {
-            logger.warning("\(path) is not FFTW wisdom this build can read; planning afresh (outputs may differ from earlier runs in the last bit)")
-        }
-        return loaded
-    }
-
-    /// Saves the plans to the wisdom file, if any (a failure only warns).
-    func saveWisdom(logger: Logger, hadWisdom: Bool) {
-        guard let wisdom = wisdomFile() else { return }
-        do { try FFTW.exportWisdom(to: wisdom) } catch { logger.warning("\(error)") }
-        logger.info("FFTW plans (\(planning.rawValue)) \(hadWisdom ? "from" : "saved to") \(wisdom)")
-    }
-
-    /// The wisdom file to use, or nil for none.
-    func wisdomFile() -> String? {
-        if let wisdomPath { return wisdomPath == "none" ? nil : wisdomPath }
-        if let path = ProcessInfo.processInfo.environment["LOCALSCALE_FFTW_WISDOM"], !path.isEmpty {
-            return path == "none" ? nil : path
-        }
-        let home = FileManager.default.homeDirectoryForCurrentUser.path
-        return "\(home)/.cache/localscale/fftw-wisdom-\(ProcessInfo.processInfo.hostName)"
-    }
+    var threads: Int { performance.threads }
 
     func read(_ path: String) throws -> NamedVolume {
-        try readMap(path, logger: makeLogger(quiet: quiet))
+        try readMap(path, logger: makeLogger(quiet: performance.quiet))
     }
 
     /// The command line, in MRC labels of 80 characters.

@@ -153,7 +153,16 @@ struct CLITests {
             #expect(result.status == 0, "\(arguments)")
             #expect(result.stderr.isEmpty, "\(arguments)")
         }
-        #expect(try Self.run(["scale", "--help"]).stdout.contains("--pad-factor <factor>"))
+        let scaleHelp = try Self.run(["scale", "--help"]).stdout
+        #expect(scaleHelp.contains("--pad-factor <factor>"))
+        // Options under titles, in this order, each holding its own options.
+        let titles = ["INPUTS:", "METHOD:", "OUTPUTS:", "PERFORMANCE:"].map { scaleHelp.range(of: $0)?.lowerBound }
+        #expect(titles.allSatisfy { $0 != nil } && titles.map { $0! } == titles.map { $0! }.sorted())
+        for (option, before) in [("--em <map.mrc>", 1), ("--method <method>", 2), ("--hdf5 <out.h5>", 3)] {
+            let at = scaleHelp.range(of: option)?.lowerBound
+            #expect(at != nil && titles[before - 1].map { $0 < at! } == true && titles[before].map { at! < $0 } == true)
+        }
+        #expect(scaleHelp.contains("first look at a big"))
         #expect(try Self.run(["--version"]).stdout.hasPrefix("localscale 0.1.0 (commit "))
     }
 

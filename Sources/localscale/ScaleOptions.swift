@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import LocScaleCore
+import Logging
+
+/// The maps `scale` reads (the model comes from `ModelSource`).
+struct ScaleInputOptions: ParsableArguments {
+    @Option(name: .customLong("em"), help: ArgumentHelp("Experimental map (unfiltered, unsharpened).", valueName: "map.mrc"))
+    var experimentalPathOption: String?
+
+    @Option(name: .customLong("half-maps"), parsing: .upToNextOption, help: ArgumentHelp("Two half maps whose average is the experimental map (instead of --em), as LocScale 2 does.", valueName: "half.mrc"))
+    var halfMapPaths: [String] = []
+
+    @Option(name: .customLong("mask"), help: ArgumentHelp("Mask on the same grid; voxels >= 0.5 are scaled (default: all voxels).", valueName: "mask.mrc"))
+    var maskPath: String?
+
+    /// The experimental map's path, or the first half map's (for messages and the grid).
+    var experimentalPath: String { experimentalPathOption ?? halfMapPaths.first ?? "" }
+
+    func validate() throws {
+        guard (experimentalPathOption == nil) != halfMapPaths.isEmpty, halfMapPaths.isEmpty || halfMapPaths.count == 2 else {
+            throw ValidationError("give either --em MAP.mrc or --half-maps HALF1.mrc HALF2.mrc")
+        }
+    }
+
+    /// The maps read, with their options.
+    var paths: [NamedPath] {
+        (experimentalPathOption.map { [NamedPath("--em", $0)] } ?? []) + halfMapPaths.map { NamedPath("--half-maps", $0) }
+            + (maskPath.map { [NamedPath("--mask", $0)] } ?? [])
+    }
+}
+
+/// How `scale` computes: window, padding, rules and method.
+struct ScaleMethodOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Window edge in voxels (default: ceil(25 Å / voxel size), rounded up to even).", valueName: "voxels"))
+    var window: Int?
+
+    @Option(name: .customLong("pad-factor"), help: ArgumentHelp("Zero-pad the window to a smooth size >= this × window.", valueName: "factor"))
+    var padFactor: Double = 2
+
+    @Option(help: "Reproduce another implementation's numerical rules.")
+    var compat: CompatMode?
+
+    @Option(help: ArgumentHelp("""
+        exact: two FFTs of the padded cube per voxel. fast: whole-map FFTs per Fourier shell, \
+        an estimate of exact mode at the same --pad-factor (a few % relative RMS from it). Fast \
+        mode gives a first look at a big map in a minute or two; exact mode at the default pad \
+        factor 2 takes about an hour on a 400³ ribosome-size map on 2 cores.
+        """))
+    var method: ScalingMethod = .exact
+
+    @Option(name: .customLong("fast-exact-shells"), help: ArgumentHelp("""
+        With --method fast: measure the powers of shells 0 … K exactly by sliding DFTs \
+        (default 1; --fast-exact-shells=-1: estimate every shell).
+        """, valueName: "K"))
+    var fastExactShellsOption: Int?
+
+    /// Highest shell whose powers fast mode measures exactly.
+    var fastExactShells: Int { fastExactShellsOption ?? 1 }
+
+    func validate() throws {
+        guard padFactor >= 1, padFactor <= 8 else {
+            throw ValidationError("--pad-factor \(padFactor): must be between 1 and 8")
+        }
+        if method == .fast && compat != nil {
+            throw ValidationError("--method fast estimates exact mode; it cannot follow --compat locscale2")
+        }
+        if let k = fastExactShellsOption {
+            guard method == .fast else { throw ValidationError("--fast-exact-shells needs --method fast") }
+            guard k >= -1 else { throw ValidationError("--fast-exact-shells \(k): must be -1 (none) or a shell number >= 0") }
+        }
+        if compat != nil && padFactor != 2 {
+            throw ValidationError("--pad-factor has no meaning with --compat locscale2 (it never pads)")
+        }
+    }
+}
+
+/// What `scale` writes.
+struct ScaleOutputOptions: ParsableArguments {
+    @Option(name: .customLong("out"), help: ArgumentHelp("Output map (MRC, mode 2, the input's geometry).", valueName: "out.mrc"))
+    var outputPath: String?
+
+    @Option(name: .customLong("hdf5"), help: ArgumentHelp("Output HDF5 file: /map (z, y, x), /timing per rank, /provenance.", valueName: "out.h5"))
+    var hdf5Path: String?
+
+    @Option(name: .customLong("timings-json"), help: ArgumentHelp("Write the per-rank timing table as JSON.", valueName: "timings.json"))
+    var timingsPath: String?
+
+    @Option(name: .customLong("report"), help: ArgumentHelp("Folder for a validation report of input and output (report.html, summary.json, CSV).", valueName: "dir"))
+    var reportDirectory: String?
+
+    @Option(name: .customLong("save-model-map"), help: ArgumentHelp("With --model: also write the simulated model map.", valueName: "model-map.mrc"))
+    var savedModelMapPath: String?
+
+    func validate() throws {
+        guard outputPath != nil || hdf5Path != nil else {
+            throw ValidationError("give --out OUT.mrc, --hdf5 OUT.h5, or both")
+        }
+    }
+
+    /// The files written, with their options.
+    var paths: [NamedPath] {
+        [outputPath.map { NamedPath("--out", $0) }, hdf5Path.map { NamedPath("--hdf5", $0) },
+         timingsPath.map { NamedPath("--timings-json", $0) }, savedModelMapPath.map { NamedPath("--save-model-map", $0) }]
+            .compactMap { $0 }
+            + (reportDirectory.map { ValidationReport.files(in: $0, maps: ["input", "output"]) } ?? [])
+                .map { NamedPath("--report", $0) }
+    }
+}
+
+/// Threads, FFT planning and what `scale` prints while it runs.
+struct ScalePerformanceOptions: ParsableArguments {
+    @Option(name: .customLong("threads"), help: ArgumentHelp("Threads per rank sharing its voxels (default: the cores, divided by the ranks on the node under mpirun).", valueName: "n"))
+    var requestedThreads: Int?
+
+    @Option(name: .customLong("fft-planning"), help: "How hard FFTW searches for fast plans (made once per run).")
+    var planning: FFTPlanning = .patient
+
+    @Option(name: .customLong("fftw-wisdom"), help: ArgumentHelp("""
+        FFTW wisdom file: plans are read from it and new ones saved to it, so that runs sharing it \
+        give bitwise identical maps ('none': plan afresh each run). Default: $LOCALSCALE_FFTW_WISDOM, \
+        else ~/.cache/localscale/fftw-wisdom-HOST.
+        """, valueName: "path"))
+    var wisdomPath: String?
+
+    @Flag(help: "Print a progress line on stderr even when it is not a terminal.")
+    var progress = false
+
+    @Flag(name: .shortAndLong, help: "Print warnings and errors only.")
+    var quiet = false
+
+    func validate() throws {
+        if let requestedThreads, requestedThreads < 1 {
+            throw ValidationError("--threads \(requestedThreads): must be at least 1")
+        }
+    }
+
+    /// Threads of this rank: `--threads`, else the cores shared by the ranks on this node.
+    var threads: Int { requestedThreads ?? coresPerLocalRank() }
+
+    /// Whether rank 0 shows a progress line.
+    var showsProgress: Bool { !quiet && (progress || isatty(STDERR_FILENO) == 1) }
+
+    /// Loads the wisdom file, if any; true when it held plans.
+    func loadWisdom(logger: Logger) -> Bool {
+        guard let path = wisdomFile() else { return false }
+        let loaded = FFTW.importWisdom(from: path)
+        if !loaded && FileManager.default.fileExists(atPath: path) {
+            logger.warning("\(path) is not FFTW wisdom this build can read; planning afresh (outputs may differ from earlier runs in the last bit)")
+        }
+        return loaded
+    }
+
+    /// Saves the plans to the wisdom file, if any (a failure only warns).
+    func saveWisdom(logger: Logger, hadWisdom: Bool) {
+        guard let wisdom = wisdomFile() else { return }
+        do { try FFTW.exportWisdom(to: wisdom) } catch { logger.warning("\(error)") }
+        logger.info("FFTW plans (\(planning.rawValue)) \(hadWisdom ? "from" : "saved to") \(wisdom)")
+    }
+
+    /// The wisdom file to use, or nil for none.
+    func wisdomFile() -> String? {
+        if let wisdomPath { return wisdomPath == "none" ? nil : wisdomPath }
+        if let path = ProcessInfo.processInfo.environment["LOCALSCALE_FFTW_WISDOM"], !path.isEmpty {
+            return path == "none" ? nil : path
+        }
+        let home = FileManager.default.homeDirectoryForCurrentUser.path
+        return "\(home)/.cache/localscale/fftw-wisdom-\(ProcessInfo.processInfo.hostName)"
+    }
+}
