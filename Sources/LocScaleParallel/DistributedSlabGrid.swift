@@ -35,6 +35,10 @@ public final class DistributedSlabGrid: SlabGrid {
         fft.inverse(buffer.pointer)
     }
 
+    public func sumOverProcesses(_ values: [Double]) throws -> [Double] {
+        try comm.allReduceSum(values)
+    }
+
     public func exchangeHalo(_ slab: UnsafeMutableBufferPointer<Float>, planeStride: Int, below: Int,
                              above: Int) throws {
         let started = Communicator.time

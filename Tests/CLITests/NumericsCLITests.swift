@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import LocScaleCore
+import TestSupport
 
 /// Numerical policy (DESIGN §1.5) through the binary: the output does not depend on the
 /// experimental map's scale and follows the model map's; hostile magnitudes are refused or
@@ -99,6 +100,97 @@ struct NumericsCLITests {
                 + "(x, y, z) = (3, 4, 5): the scaled map could overflow float32 (found 3e+38, expected |value| below "
                 + "1.5038497e+37 for --window 8)"), "\(result.stderr)")
             #expect(!FileManager.default.fileExists(atPath: scratch.file("out.mrc")))
+        }
+    }
+
+    @Test("a map mixing 1e30 and 1e-30 regions gives a finite map in every mode")
+    func mixedMagnitudes() throws {
+        let scratch = Scratch()
+        let em = try Self.fixture("em.mrc"), model = try Self.fixture("model.mrc")
+        let plane = em.grid.shape.x * em.grid.shape.y
+        func mixed(_ map: Volume) -> Volume {
+            Volume(grid: map.grid, values: map.values.indices.map { map.values[$0] * ($0 < 10 * plane ? 1e30 : 1e-30) })
+        }
+        // Before: fast mode wrote ±Inf (209 voxels), exact mode NaN (2,093) or all zero.
+        for rule in Self.rules {
+            for modelMap in [model, mixed(model)] {
+                let (result, values) = try Self.scale(em: mixed(em), model: modelMap, rule, scratch: scratch)
+                #expect(result.status == 0, "\(rule): \(result.stderr)")
+                #expect(values.allSatisfy { $0.isFinite } && values.contains { $0 != 0 }, "\(rule)")
+            }
+        }
+    }
+
+    /// A blob of Gaussian atoms with noise inside a sphere of radius 13 on a 48³ grid, zero outside;
+    /// the model map is the sharper blob, non-zero everywhere.
+    static func blobInZeros() -> (em: Volume, model: Volume) {
+        let n = 48
+        let grid = Grid(shape: XYZ(n, n, n), voxelSize: XYZ(1, 1, 1), origin: XYZ(0, 0, 0), start: XYZ(0, 0, 0))
+        var generator = SplitMix64(seed: 11)
+        let atoms = (0..<300).map { _ in
+            XYZ(Double.random(in: -9...9, using: &generator), Double.random(in: -9...9, using: &generator),
+                Double.random(in: -9...9, using: &generator))
+        }
+        var em = [Float](repeating: 0, count: n * n * n), model = em
+        for z in 0..<n {
+            for y in 0..<n {
+                for x in 0..<n {
+                    let (px, py, pz) = (Double(x - n / 2), Double(y - n / 2), Double(z - n / 2))
+                    var e = 0.0, m = 0.0
+                    for a in atoms {
+                        let d2 = (px - a.x) * (px - a.x) + (py - a.y) * (py - a.y) + (pz - a.z) * (pz - a.z)
+                        m += exp(-d2 / (2 * 0.81))
+                        e += 0.178 * exp(-d2 / (2 * 2.56))
+                    }
+                    let i = (z * n + y) * n + x
+                    model[i] = Float(m)
+                    let inside = px * px + py * py + pz * pz <= 169
+                    em[i] = inside ? Float(e + 0.02 * Double.random(in: -1...1, using: &generator)) : 0
+                }
+            }
+        }
+        return (Volume(grid: grid, values: em), Volume(grid: grid, values: model))
+    }
+
+    @Test("fast mode stays within 25 % of exact mode's maximum where the map is zero (no mask)")
+    func fastWhereTheMapIsZero() throws {
+        let scratch = Scratch()
+        let (em, model) = Self.blobInZeros()
+        var outputs: [[Float]] = []
+        for method in ["exact", "fast"] {
+            let (e, m, out) = (scratch.file("em.mrc"), scratch.file("model.mrc"), scratch.file("\(method).mrc"))
+            try MRCFile.write(em, to: e, labels: ["test"])
+            try MRCFile.write(model, to: m, labels: ["test"])
+            let result = try CLITests.run(["scale", "--em", e, "--model-map", m, "--window", "12", "--method", method,
+                                           "--fft-planning", "estimate", "--out", out, "--quiet"])
+            #expect(result.status == 0, "\(result.stderr)")
+            outputs.append(try MRCFile.read(path: out).volume.values)
+        }
+        // Measured: 3.0e7 before the power floor, 0.069 after.
+        let error = Self.maximumError(outputs[1], outputs[0])
+        #expect(error <= 0.25, "max |fast − exact| is \(error) of exact mode's maximum")
+    }
+
+    @Test("fast mode on EMD-3488 without a mask: no spikes in the zero region, pad 1 and 2",
+          .enabled(if: ProcessInfo.processInfo.environment["LOCALSCALE_TESTDATA"] != nil))
+    func emd3488WithoutMask() throws {
+        let scratch = Scratch()
+        let maps = ["--em", "emd_3488.mrc", "--model-map", "emd3488_model.mrc", "--fft-planning", "estimate", "--quiet"]
+        // Exact mode's maximum (pad 1, in the mask; without a mask it is 0.656 and 0 where the map is).
+        let exact = try CLITests.launch(CLITests.binary, ["scale", "--mask", "emd3488_mask.mrc", "--pad-factor", "1",
+                                                          "--out", scratch.file("exact.mrc")] + maps,
+                                        in: RealDataTests.data, limit: 600)
+        #expect(exact.status == 0, "\(exact.stderr)")
+        let largest = try MRCFile.read(path: scratch.file("exact.mrc")).volume.values.map(\.magnitude).max()!
+        // Before: 1.1e4 (pad 1) and 9.0e3 (pad 2) with estimated plans. Measured after: 0.670, 0.682.
+        for pad in ["1", "2"] {
+            let out = scratch.file("fast\(pad).mrc")
+            let fast = try CLITests.launch(CLITests.binary, ["scale", "--method", "fast", "--pad-factor", pad,
+                                                             "--out", out] + maps, in: RealDataTests.data, limit: 600)
+            #expect(fast.status == 0, "\(fast.stderr)")
+            let values = try MRCFile.read(path: out).volume.values
+            let ratio = Double(values.map(\.magnitude).max()!) / Double(largest)
+            #expect(ratio <= 1.25, "pad \(pad): fast mode's maximum is \(ratio) × exact mode's")
         }
     }
 }

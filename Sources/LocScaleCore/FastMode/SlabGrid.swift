@@ -26,6 +26,9 @@ public protocol SlabGrid: AnyObject {
     /// each, with this process's own planes already in place — from the processes that hold
     /// them (collective under MPI).
     func exchangeHalo(_ slab: UnsafeMutableBufferPointer<Float>, planeStride: Int, below: Int, above: Int) throws
+    /// The element-wise sum of `values` (the same count on every process) over the processes,
+    /// on every process (collective under MPI).
+    func sumOverProcesses(_ values: [Double]) throws -> [Double]
 }
 
 extension SlabGrid {
@@ -87,4 +90,6 @@ public final class LocalSlabGrid: SlabGrid {
 
     public func exchangeHalo(_ slab: UnsafeMutableBufferPointer<Float>, planeStride: Int, below: Int,
                              above: Int) throws {}
+
+    public func sumOverProcesses(_ values: [Double]) throws -> [Double] { values }
 }
