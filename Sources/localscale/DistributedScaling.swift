@@ -21,6 +21,8 @@ struct RunSetup: Codable {
     var exactShells: Int
     var fastStart: [Int]?
     var fastSize: [Int]?
+    /// The powers of two the maps are computed at (the outside values above are already scaled).
+    var normalisation: MapNormalisation
 
     var rule: ScalingRule { padFactor.map { .exact(padFactor: $0) } ?? .locscale2 }
 }
@@ -107,10 +109,17 @@ struct DistributedScaling {
         var whole = WholeMaps(experimental: root?.inputs.experimental.volume.values ?? [],
                               model: root?.inputs.model.volume.values ?? [], voxels: root?.voxels ?? [])
         root = nil
-        let (gathered, workImbalance) = switch setup.method {
+        setup.normalisation.normaliseExperimental(&whole.experimental)
+        setup.normalisation.normaliseModel(&whole.model)
+        var (gathered, workImbalance) = switch setup.method {
         case .exact: try scaleExact(&whole, setup: setup, clock: clock)
         case .fast: try scaleFast(&whole, setup: setup, clock: clock)
         }
+        // Back to the model map's scale; a non-finite voxel stops the run before anything is written.
+        if let grid {
+            do { try setup.normalisation.restore(&gathered, shape: grid.shape) } catch { failure = error }
+        }
+        try agree(on: failure)
         // Rank 0 writes every output under its temporary name; they are renamed into place
         // together only when all are complete, so a late failure leaves the old outputs alone.
         failure = nil
@@ -262,6 +271,8 @@ struct DistributedScaling {
         if mask == nil { logger.warning("no --mask given: every voxel is scaled") }
         let inputs = try ScalingInputs(experimental: experimental, model: model, mask: mask, window: w,
                                        windowIsDefault: command.scaling.window == nil)
+        try MapNormalisation.checkRange(of: model, window: w)
+        let normalisation = MapNormalisation(experimental: experimental.volume.values, model: model.volume.values)
         let voxels = LocalScaling.voxelsToScale(inputs, window: w, rule: rule)
         let layout = SpectrumLayout(window: w, rule: rule)
         var planeCounts = [Int](repeating: 0, count: grid.shape.z)
@@ -273,10 +284,13 @@ struct DistributedScaling {
         var padFactor: Double?
         if case .exact(let factor) = rule { padFactor = factor }
         let setup = RunSetup(shape: grid.shape.array, window: w, padFactor: padFactor, planeCounts: planeCounts,
-                             experimentalOutside: inputs.meanOutsideMask(experimental.volume).bitPattern,
-                             modelOutside: inputs.meanOutsideMask(model.volume).bitPattern,
-                             wisdom: FFTW.exportWisdom(), method: command.scaling.method, exactShells: command.scaling.fastExactShells,
-                             fastStart: fastBox?.start.array, fastSize: fastBox?.size.array)
+                             experimentalOutside: normalisation.normalisedExperimental(
+                                inputs.meanOutsideMask(experimental.volume)).bitPattern,
+                             modelOutside: normalisation.normalisedModel(inputs.meanOutsideMask(model.volume)).bitPattern,
+                             wisdom: FFTW.exportWisdom(), method: command.scaling.method,
+                             exactShells: command.scaling.fastExactShells,
+                             fastStart: fastBox?.start.array, fastSize: fastBox?.size.array,
+                             normalisation: normalisation)
         let method = fastBox.map { "fast method on a \($0.size.x)×\($0.size.y)×\($0.size.z) grid, \(layout.binCount) shells, \(command.scaling.fastExactShells < 0 ? "every shell estimated" : "exact powers of shells 0…\(command.scaling.fastExactShells)")" }
             ?? "FFT box \(layout.padded)³"
         logger.info("scaling \(voxels.count) voxels: window \(w) voxels (\(formatDecimal(Double(w) * grid.meanVoxelSize, digits: 1)) Å), \(method), \(rule == .locscale2 ? "locscale2 rules" : "pad factor \(formatDecimal(command.scaling.padFactor))"), \(comm.size) rank(s) × \(command.threads) thread(s)")

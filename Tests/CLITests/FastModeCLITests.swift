@@ -116,21 +116,25 @@ struct FastModeCLITests {
         #expect(r.relativeRMS <= 0.08, "relative RMS \(r.relativeRMS)")
     }
 
-    @Test("mpirun with 1–4 ranks gives the 1-rank map, and /timing has a row per rank")
+    @Test("mpirun with 1, 2, 3 and 5 ranks gives the 1-rank map bit for bit, and /timing has a row per rank")
     func ranks() throws {
         let scratch = Scratch()
         var reference: [Float]?
-        for n in 1...4 {
+        // Measured plans, kept in one wisdom file: rank 0 makes them, every rank runs them.
+        let wisdom = scratch.file("wisdom")
+        for n in [1, 2, 3, 5, 3] {
             let out = scratch.file("np\(n).mrc"), h5 = scratch.file("np\(n).h5")
             let result = try MPITests.mpirun(n, ["scale", "--em", "em.mrc", "--model-map", "model.mrc", "--mask", "mask.mrc",
-                                                 "--window", "8", "--method", "fast", "--threads", "1",
+                                                 "--window", "8", "--method", "fast", "--threads", "2",
+                                                 "--fft-planning", "measure", "--fftw-wisdom", wisdom,
                                                  "--out", out, "--hdf5", h5])
             #expect(result.status == 0, "np \(n): \(result.stderr)")
             #expect(result.stderr.contains("fast method on a"))
             let values = try MRCFile.read(path: out).volume.values
             if let reference {
-                let error = relativeRMS(values, reference)
-                #expect(error <= 1e-5, "np \(n): relative RMS \(error) against np 1")
+                // Before the grid transform ran plane by plane and column by column: up to 3e-8 apart.
+                let same = values == reference
+                #expect(same, "np \(n): relative RMS \(relativeRMS(values, reference)) against np 1")
             } else {
                 reference = values
             }

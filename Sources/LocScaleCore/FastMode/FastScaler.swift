@@ -72,7 +72,8 @@ public final class FastScaler {
             }
             for (s, (pe, pm)) in zip(powers.experimental, powers.model).enumerated() {
                 diagnostics.powers?(s, pe, pm)
-                lowShellGains.append(zip(pe, pm).map { Self.gain($0, $1) })
+                let floor = try powerFloor(pe, at: rows)
+                lowShellGains.append(zip(pe, pm).map { Self.gain($0, $1, floor: floor) })
             }
         }
 
@@ -102,10 +103,11 @@ public final class FastScaler {
                 let pe = try localPower(of: experimentalSpectrum, filter: analysis, work: work, at: rows)
                 let pm = try localPower(of: modelSpectrum, filter: analysis, work: work, at: rows)
                 diagnostics.powers?(s, pe, pm)
+                let floor = try powerFloor(pe, at: rows)
                 gains.withUnsafeMutableBufferPointer { g in
                     let target = UnsafeSendable(g)
                     parallelChunks(g.count, threads: threads) { part in
-                        for n in part { target.value[n] = Self.gain(pe[n], pm[n]) }
+                        for n in part { target.value[n] = Self.gain(pe[n], pm[n], floor: floor) }
                     }
                 }
             }
@@ -126,9 +128,40 @@ public final class FastScaler {
         return output.map { Float($0) }
     }
 
+    /// `sqrt(model / experimental)`, or 0 when the experimental power is not above `floor`.
     @inline(__always)
-    private static func gain(_ experimental: Double, _ model: Double) -> Float {
-        experimental > 0 ? Float((model / experimental).squareRoot()) : 0
+    private static func gain(_ experimental: Double, _ model: Double, floor: Double) -> Float {
+        experimental > floor ? Float((model / experimental).squareRoot()) : 0
+    }
+
+    /// Fraction of a shell's mean experimental power (over the voxels to scale) below which a
+    /// voxel's power is taken for rounding noise and its gain is 0 (DESIGN §1.5).
+    /// Where the map is zero, exact mode's power is 0 but the estimate is the rounding noise
+    /// that the float grid FFTs leave of the rest of the map, and the gain, dividing by it, made
+    /// spikes of 1e4 (EMD-3488 unmasked) to 1e7 (a blob in zeros). 1e-6 removes them and leaves
+    /// every masked voxel of the fixture and EMD-3488 as it was, bit for bit.
+    static let relativePowerFloor = 1e-6
+
+    /// `relativePowerFloor` times the mean of `powers` over every process's voxels. Summed per
+    /// plane, then over the planes in order, so that the floor is the same bits for any number
+    /// of processes (collective under MPI).
+    private func powerFloor(_ powers: [Double], at voxels: VoxelRows) throws -> Double {
+        let ny = grid.size.y, first = grid.planes.lowerBound
+        var perPlane = [Double](repeating: 0, count: 2 * grid.size.z)
+        for plane in 0 ..< grid.planes.count {
+            let voxelsOfPlane = voxels.first[plane * ny] ..< voxels.first[(plane + 1) * ny]
+            var sum = 0.0
+            for n in voxelsOfPlane { sum += powers[n] }
+            perPlane[2 * (first + plane)] = sum
+            perPlane[2 * (first + plane) + 1] = Double(voxelsOfPlane.count)
+        }
+        let all = try grid.sumOverProcesses(perPlane)
+        var sum = 0.0, count = 0.0
+        for plane in 0 ..< grid.size.z {
+            sum += all[2 * plane]
+            count += all[2 * plane + 1]
+        }
+        return count > 0 ? Self.relativePowerFloor * sum / count : 0
     }
 
     /// A buffer holding `values` (this process's planes, x fastest) in the grid's row layout.

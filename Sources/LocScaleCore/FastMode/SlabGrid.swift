@@ -26,6 +26,9 @@ public protocol SlabGrid: AnyObject {
     /// each, with this process's own planes already in place — from the processes that hold
     /// them (collective under MPI).
     func exchangeHalo(_ slab: UnsafeMutableBufferPointer<Float>, planeStride: Int, below: Int, above: Int) throws
+    /// The element-wise sum of `values` (the same count on every process) over the processes,
+    /// on every process (collective under MPI).
+    func sumOverProcesses(_ values: [Double]) throws -> [Double]
 }
 
 extension SlabGrid {
@@ -45,45 +48,39 @@ extension SlabGrid {
     public func makeBuffer() -> AlignedBuffer<Float> { AlignedBuffer(count: bufferCount) }
 }
 
-/// The whole grid in one process: FFTW's threaded in-place r2c/c2r plans, made once.
+/// The whole grid in one process, transformed by `PlaneColumnFFT` as every rank of a
+/// `DistributedSlabGrid` transforms its part: the same values bit for bit.
 public final class LocalSlabGrid: SlabGrid {
     public let size: XYZ<Int>
     public var planes: Range<Int> { 0 ..< size.z }
     public var bufferCount: Int { size.z * planeStride }
-    private let forwardPlan: fftwf_plan
-    private let inversePlan: fftwf_plan
+    private let fft: PlaneColumnFFT
+    /// The half-spectrum in columns along z (`PlaneColumnFFT`).
+    private let columns: AlignedBuffer<Float>
 
-    /// Plans both transforms with `threads` FFTW threads: FFTW_ESTIMATE for `.estimate`, else
-    /// FFTW_MEASURE (a patient search on a whole grid would take minutes). Measured plans run
-    /// 10–35 % faster than estimated ones (280³ to 432×378×432, one or two threads) and take
-    /// 20–50 s to make, once: the wisdom file keeps them.
+    /// Plans with FFTW_ESTIMATE for `.estimate`, else FFTW_MEASURE (a patient search is not
+    /// worth it: the plans are for one plane and one column); `threads` share the planes and
+    /// columns.
     public init(size: XYZ<Int>, threads: Int, planning: FFTPlanning) {
         self.size = size
-        let flags = planning == .estimate ? FFTPlanning.estimate.flags : FFTPlanning.measure.flags
-        let scratch = AlignedBuffer<Float>(count: size.z * size.y * 2 * (size.x / 2 + 1))
-        let real = scratch.pointer
-        let complex = UnsafeMutableRawPointer(real).assumingMemoryBound(to: fftwf_complex.self)
-        let (nz, ny, nx) = (Int32(size.z), Int32(size.y), Int32(size.x))
-        (forwardPlan, inversePlan) = FFTW.plan(threads: threads) {
-            (fftwf_plan_dft_r2c_3d(nz, ny, nx, real, complex, flags)!,
-             fftwf_plan_dft_c2r_3d(nz, ny, nx, complex, real, flags)!)
+        fft = PlaneColumnFFT(size: size, threads: threads, planning: planning)
+        columns = AlignedBuffer(count: 2 * size.z * fft.columnCount)
+    }
+
+    public func forward(_ buffer: AlignedBuffer<Float>) { transform(buffer, forward: true) }
+
+    public func inverse(_ buffer: AlignedBuffer<Float>) { transform(buffer, forward: false) }
+
+    /// The whole grid is one block of all planes and all columns.
+    private func transform(_ buffer: AlignedBuffer<Float>, forward: Bool) {
+        fft.transform(buffer.pointer, planeCount: size.z, columns: columns.pointer, columnCount: fft.columnCount,
+                      forward: forward) { toColumns in
+            fft.move(block: buffer.pointer, columnLayout: columns.pointer, planes: 0 ..< size.z,
+                     columns: 0 ..< fft.columnCount, toColumns: toColumns)
         }
     }
 
-    deinit {
-        FFTW.plannerLock.withLock {
-            fftwf_destroy_plan(forwardPlan)
-            fftwf_destroy_plan(inversePlan)
-        }
-    }
-
-    public func forward(_ buffer: AlignedBuffer<Float>) {
-        fftwf_execute_dft_r2c(forwardPlan, buffer.pointer, buffer.complex)
-    }
-
-    public func inverse(_ buffer: AlignedBuffer<Float>) {
-        fftwf_execute_dft_c2r(inversePlan, buffer.complex, buffer.pointer)
-    }
+    public func sumOverProcesses(_ values: [Double]) throws -> [Double] { values }
 
     public func exchangeHalo(_ slab: UnsafeMutableBufferPointer<Float>, planeStride: Int, below: Int,
                              above: Int) throws {}
