@@ -47,15 +47,18 @@ struct OpenFile {
     /// Fills `buffer` from `offset`; returns the number of bytes read.
     @discardableResult
     func read(into buffer: inout [UInt8], at offset: Int) -> Int {
-        buffer.withUnsafeMutableBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = pread(descriptor, raw.baseAddress! + done, raw.count - done, off_t(offset + done))
-                if n <= 0 { break }
-                done += n
-            }
-            return done
+        buffer.withUnsafeMutableBytes { read(into: $0, at: offset) }
+    }
+
+    /// Fills `raw` from `offset`; returns the number of bytes read.
+    func read(into raw: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+        var done = 0
+        while done < raw.count {
+            let n = pread(descriptor, raw.baseAddress! + done, raw.count - done, off_t(offset + done))
+            if n <= 0 { break }
+            done += n
         }
+        return done
     }
 
     func close() { _ = Glibc.close(descriptor) }
