@@ -46,10 +46,11 @@ struct SlabReadTests {
         #expect(try strided.read(planes: 1..<2).bytesRead == 5 * (3 * 3 + 1) * 4)
     }
 
-    @Test("a slab read in several chunks (z along sections, 1 MiB sections) equals the whole read")
-    func severalChunks() throws {
+    @Test("slabs of 1 MiB sections (z along sections: read in place, or in chunks and transposed) equal the values",
+          arguments: [[1, 2, 3], [2, 1, 3]])
+    func severalChunks(order: [Int]) throws {
         let scratch = ScratchDirectory()
-        let grid = Grid(shape: XYZ(512, 512, 20), voxelSize: XYZ(1, 1, 1))
+        let grid = Grid(shape: XYZ(512, 512, 20), voxelSize: XYZ(1, 1, 1), axisOrder: order)
         var generator = SystemRandomNumberGenerator()
         let values = (0..<grid.voxelCount).map { _ in Float.random(in: -1...1, using: &generator) }
         try MRCFile.write(Volume(grid: grid, values: values), to: scratch.file("big.mrc"), labels: [])

@@ -198,14 +198,16 @@ struct VoxelDecoder {
         }
     }
 
+    /// Whether a voxel's bytes in the file are its Float's bytes in memory: little-endian
+    /// float32 (x86-64 and arm64 are little-endian).
+    var copiesBytes: Bool { mode == .float32 && littleEndian }
+
     /// Decodes `count` voxels stored one after another from `offset` of `raw` into `out[target]`,
     /// `out[target + stride]`, …
     @inline(__always)
     func decode(_ raw: UnsafeRawBufferPointer, at offset: Int, count: Int,
                 into out: UnsafeMutableBufferPointer<Float>, at target: Int, stride: Int) {
-        // Little-endian float32 in a row of the output is the file's bytes as they are (x86-64
-        // and arm64 are little-endian).
-        if mode == .float32 && littleEndian && stride == 1 {
+        if copiesBytes && stride == 1 {
             UnsafeMutableRawPointer(out.baseAddress! + target)
                 .copyMemory(from: raw.baseAddress! + offset, byteCount: 4 * count)
             return

@@ -24,8 +24,10 @@ public struct MRCSlab: Sendable {
 /// presence of each slab's data in the file, and its fit in memory, when the slab is read.
 ///
 /// Reads are whole-section or partial-section `pread`s: with z along the sections (MAPS = 3) a
-/// slab is one contiguous byte range, read in chunks of `chunkBytes`; with z along the rows or
-/// the columns it is read as the span of each section that holds its voxels.
+/// slab is one contiguous byte range, read in chunks of `chunkBytes` and decoded (little-endian
+/// float32 with x fastest, the common case, is read straight into the slab's floats in one
+/// range); with z along the rows or the columns it is read as the span of each section that
+/// holds its voxels.
 public final class MRCSlabReader {
     /// The header as read (with its warnings).
     public let header: MRCHeader
@@ -89,42 +91,62 @@ public final class MRCSlabReader {
         try layout.checkPresent(upTo: spans.end, fileSize: file.size, path: path)
         let planeVoxels = grid.shape.x * grid.shape.y
         try layout.checkFits(voxels: planeVoxels * planes.count, path: path)
-        var values = [Float](repeating: 0, count: planeVoxels * planes.count)
-        guard !planes.isEmpty else {
-            return MRCSlab(path: path, shape: grid.shape, planes: planes, values: values, bytesRead: 0)
-        }
         let decoder = VoxelDecoder(mode: MRCMode(rawValue: header.mode)!, littleEndian: header.littleEndian)
+        let count = planeVoxels * planes.count
+        var bytesRead = 0
+        let values: [Float]
+        if decoder.copiesBytes && header.axisOrder == [1, 2, 3] {
+            // The slab's bytes in the file are its floats: read them in place, in one range.
+            values = [Float](unsafeUninitializedCapacity: count) { floats, initialised in
+                let raw = UnsafeMutableRawBufferPointer(floats)
+                bytesRead = file.read(into: raw, at: layout.offset + planes.lowerBound * layout.sectionBytes)
+                // A file cut short since the check leaves zeros, as `OpenFile.read` does.
+                raw[bytesRead...].initializeMemory(as: UInt8.self, repeating: 0)
+                initialised = count
+            }
+        } else {
+            var decoded = [Float](repeating: 0, count: count)
+            decoded.withUnsafeMutableBufferPointer { out in
+                bytesRead = decode(spans, planes: planes, with: decoder, into: out)
+            }
+            values = decoded
+        }
+        return MRCSlab(path: path, shape: grid.shape, planes: planes, values: values, bytesRead: bytesRead)
+    }
+
+    /// Reads the sections' spans of `spans` in chunks and decodes the planes `planes` into
+    /// `out`; returns the bytes read.
+    private func decode(_ spans: SlabSpans, planes: Range<Int>, with decoder: VoxelDecoder,
+                        into out: UnsafeMutableBufferPointer<Float>) -> Int {
         let (columnStride, rowStride, sectionStride) = grid.fileOrderStrides
         // Output index of file voxel (c, r, s): c·columnStride + r·rowStride + s·sectionStride
         // in the whole map, less the planes before the slab.
-        let slabStart = planes.lowerBound * planeVoxels
+        let slabStart = planes.lowerBound * grid.shape.x * grid.shape.y
         let perChunk = spans.wholeSections ? max(1, Self.chunkBytes / layout.sectionBytes) : 1
         var buffer = [UInt8](repeating: 0, count: spans.bytes(sectionCount: min(perChunk, spans.sections.count)))
         var bytesRead = 0
-        values.withUnsafeMutableBufferPointer { out in
-            for first in stride(from: spans.sections.lowerBound, to: spans.sections.upperBound, by: perChunk) {
-                let count = min(perChunk, spans.sections.upperBound - first)
-                let chunkBytes = spans.bytes(sectionCount: count)
-                bytesRead += buffer.withUnsafeMutableBytes { raw in
-                    file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[..<chunkBytes]),
-                              at: layout.offset + first * layout.sectionBytes + spans.start)
-                }
-                buffer.withUnsafeBytes { raw in
-                    for s in first..<first + count {
-                        let sectionOffset = (s - first) * layout.sectionBytes - spans.start
-                        for r in spans.rows {
-                            decoder.decode(raw, at: sectionOffset + r * layout.rowBytes
-                                               + spans.columns.lowerBound * layout.voxelBytes,
-                                           count: spans.columns.count, into: out,
-                                           at: s * sectionStride + r * rowStride
-                                               + spans.columns.lowerBound * columnStride - slabStart,
-                                           stride: columnStride)
-                        }
+        for first in stride(from: spans.sections.lowerBound, to: spans.sections.upperBound, by: perChunk) {
+            let count = min(perChunk, spans.sections.upperBound - first)
+            let chunkBytes = spans.bytes(sectionCount: count)
+            bytesRead += buffer.withUnsafeMutableBytes { raw in
+                file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[..<chunkBytes]),
+                          at: layout.offset + first * layout.sectionBytes + spans.start)
+            }
+            buffer.withUnsafeBytes { raw in
+                for s in first..<first + count {
+                    let sectionOffset = (s - first) * layout.sectionBytes - spans.start
+                    for r in spans.rows {
+                        decoder.decode(raw, at: sectionOffset + r * layout.rowBytes
+                                           + spans.columns.lowerBound * layout.voxelBytes,
+                                       count: spans.columns.count, into: out,
+                                       at: s * sectionStride + r * rowStride
+                                           + spans.columns.lowerBound * columnStride - slabStart,
+                                       stride: columnStride)
                     }
                 }
             }
         }
-        return MRCSlab(path: path, shape: grid.shape, planes: planes, values: values, bytesRead: bytesRead)
+        return bytesRead
     }
 }
 
