@@ -14,7 +14,8 @@ import Foundation
 import LocScaleCore
 import LocScaleParallel
 
-/// What one run measured: the slowest rank's seconds and all ranks' bytes.
+/// What one run measured: the slowest rank's seconds (reading its slab; writing the file, from
+/// statistics to the rename) and all ranks' bytes.
 struct Measurement: Encodable {
     let ranks: Int
     let readSeconds: Double
@@ -30,12 +31,13 @@ func run(input: String, output: String, fileSizeLimit: Int?, communicator: Commu
 
     try communicator.barrier()
     var start = Communicator.time
+    var readSeconds = 0.0
     let slab = try communicator.agree {
         let slab = try reader.read(planes: planes)
+        readSeconds = Communicator.time - start
         try slab.checkFinite()
         return slab
     }
-    let readSeconds = Communicator.time - start
 
     if let fileSizeLimit, communicator.isRoot {
         signal(SIGXFSZ, SIG_IGN)

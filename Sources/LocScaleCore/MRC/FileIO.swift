@@ -64,6 +64,19 @@ struct OpenFile {
     func close() { _ = Glibc.close(descriptor) }
 }
 
+/// Asks the kernel to back the pages of `raw` with transparent huge pages, so that filling a
+/// large new buffer takes far fewer page faults (a cached 400³ map reads in about half the time
+/// here, THP mode "madvise"). Only a hint: ignored where unsupported.
+func adviseHugePages(_ raw: UnsafeMutableRawBufferPointer) {
+    #if os(Linux)
+    guard let base = raw.baseAddress else { return }
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let start = (Int(bitPattern: base) + page - 1) / page * page
+    let end = (Int(bitPattern: base) + raw.count) / page * page
+    if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_HUGEPAGE) }
+    #endif
+}
+
 /// A name for a file type of `stat`'s `st_mode & S_IFMT`.
 private func fileKind(_ kind: mode_t) -> String {
     switch kind {

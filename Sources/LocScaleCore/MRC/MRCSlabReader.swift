@@ -99,6 +99,7 @@ public final class MRCSlabReader {
             // The slab's bytes in the file are its floats: read them in place, in one range.
             values = [Float](unsafeUninitializedCapacity: count) { floats, initialised in
                 let raw = UnsafeMutableRawBufferPointer(floats)
+                adviseHugePages(raw)
                 bytesRead = file.read(into: raw, at: layout.offset + planes.lowerBound * layout.sectionBytes)
                 // A file cut short since the check leaves zeros, as `OpenFile.read` does.
                 raw[bytesRead...].initializeMemory(as: UInt8.self, repeating: 0)
