@@ -37,6 +37,23 @@ extension Communicator {
         return try result.get()
     }
 
+    /// Folds `step` over the ranks in rank order: rank 0 starts from `initial`, each next rank
+    /// from the previous rank's result; every rank gets the last rank's. A sum over the slabs
+    /// made so rounds exactly as one process's loop over the whole map. Collective.
+    public func fold(_ initial: Double, _ step: (Double) -> Double) throws -> Double {
+        var value = initial
+        if rank > 0 {
+            try Self.check("MPI_Recv", MPI_Recv(&value, 1, localscale_mpi_double(), Int32(rank - 1), 8, comm,
+                                                localscale_mpi_status_ignore()))
+        }
+        value = step(value)
+        if rank < size - 1 {
+            try Self.check("MPI_Send", MPI_Send(&value, 1, localscale_mpi_double(), Int32(rank + 1), 8, comm))
+        }
+        try Self.check("MPI_Bcast", MPI_Bcast(&value, 1, localscale_mpi_double(), Int32(size - 1), comm))
+        return value
+    }
+
     /// The element-wise minimum over all ranks of `values`, on every rank.
     public func allReduceMin(_ values: [Double]) throws -> [Double] {
         try allReduce(values, localscale_mpi_min())

@@ -85,26 +85,28 @@ public enum DistributedMRCWriter {
         return nil
     }
 
-    /// DMIN, DMAX, DMEAN and RMS of the map whose slabs are every rank's `values`, in double
-    /// precision, two passes (mean, then squared deviations) as `MapStatistics` computes them.
+    /// DMIN, DMAX, DMEAN and RMS of the map whose slabs are every rank's `values` (in rank
+    /// order), bit for bit as `MapStatistics` computes them for the whole map: the two double
+    /// sums (values, then squared deviations from the mean) run through the ranks in order.
     static func globalStatistics(_ values: [Float], voxelCount: Int,
                                  communicator: Communicator) throws -> MapStatistics {
-        var lo = Float.infinity, hi = -Float.infinity, sum = 0.0
+        var lo = Float.infinity, hi = -Float.infinity
         for v in values {
             lo = min(lo, v)
             hi = max(hi, v)
-            sum += Double(v)
         }
         let minimum = try communicator.allReduceMin([Double(lo)])[0]
         let maximum = try communicator.allReduceMax([Double(hi)])[0]
-        let mean = try communicator.allReduceSum([sum])[0] / Double(voxelCount)
-        var squares = 0.0
-        for v in values {
-            let d = Double(v) - mean
-            squares += d * d
+        let sum = try communicator.fold(0) { start in values.reduce(start) { $0 + Double($1) } }
+        let mean = sum / Double(voxelCount)
+        let squares = try communicator.fold(0) { start in
+            values.reduce(start) { total, v in
+                let d = Double(v) - mean
+                return total + d * d
+            }
         }
-        let rms = (try communicator.allReduceSum([squares])[0] / Double(voxelCount)).squareRoot()
-        return MapStatistics(minimum: Float(minimum), maximum: Float(maximum), mean: mean, rms: rms)
+        return MapStatistics(minimum: Float(minimum), maximum: Float(maximum), mean: mean,
+                             rms: (squares / Double(voxelCount)).squareRoot())
     }
 }
 

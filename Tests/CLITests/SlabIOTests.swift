@@ -38,6 +38,26 @@ struct SlabIOTests {
         }
     }
 
+    @Test("the header's DMEAN and RMS round as one process's loop: a sum that loses bits in another order")
+    func statisticsRoundAsOneProcess() throws {
+        let scratch = Scratch()
+        // 2^60, then 400 ones, then -2^60: one loop adds each 1 to 2^60 and loses it (mean 0);
+        // per-slab partial sums would give 384 or 512 / 1200.
+        var values = [Float](repeating: 0, count: 3 * 400)
+        values[0] = 0x1p60
+        for i in 400..<800 { values[i] = 1 }
+        values[800] = -0x1p60
+        let volume = Volume(grid: Grid(shape: XYZ(20, 20, 3), voxelSize: XYZ(1, 1, 1)), values: values)
+        #expect(volume.statistics.mean == 0)
+        try MRCFile.write(volume, to: scratch.file("in.mrc"), labels: ["localscale slab-io check"])
+        let expected = try Data(contentsOf: URL(fileURLWithPath: scratch.file("in.mrc")))
+        for n in 2...3 {
+            let result = try Self.mpirun(n, [scratch.file("in.mrc"), scratch.file("out.mrc")])
+            #expect(result.status == 0, "np \(n): \(result.stderr)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.file("out.mrc"))) == expected, "np \(n)")
+        }
+    }
+
     /// The lines of the check tool's errors in `result`'s stderr (mpirun adds its own).
     private func errorLines(_ result: CLITests.Result) -> [String] {
         result.stderr.split(separator: "\n").map(String.init).filter { $0.hasPrefix("localscale-slab-io-check:") }
