@@ -91,19 +91,25 @@ public enum DistributedMRCWriter {
     static func globalStatistics(_ values: [Float], voxelCount: Int,
                                  communicator: Communicator) throws -> MapStatistics {
         var lo = Float.infinity, hi = -Float.infinity
-        for v in values {
-            lo = min(lo, v)
-            hi = max(hi, v)
+        let sum = try communicator.fold(0) { start in
+            var total = start
+            for v in values {
+                lo = min(lo, v)
+                hi = max(hi, v)
+                total += Double(v)
+            }
+            return total
         }
         let minimum = try communicator.allReduceMin([Double(lo)])[0]
         let maximum = try communicator.allReduceMax([Double(hi)])[0]
-        let sum = try communicator.fold(0) { start in values.reduce(start) { $0 + Double($1) } }
         let mean = sum / Double(voxelCount)
         let squares = try communicator.fold(0) { start in
-            values.reduce(start) { total, v in
+            var total = start
+            for v in values {
                 let d = Double(v) - mean
-                return total + d * d
+                total += d * d
             }
+            return total
         }
         return MapStatistics(minimum: Float(minimum), maximum: Float(maximum), mean: mean,
                              rms: (squares / Double(voxelCount)).squareRoot())
