@@ -46,10 +46,16 @@ public enum MRCFile {
     /// - Throws: `MRCError` naming the file and the problem.
     public static func read(path: String, geometry: GeometryCheck = .refuse) throws -> MRCMap {
         let file = try OpenFile(path: path)
-        let (header, layout) = try checkedHeader(of: file, geometry: geometry)
-        let reader = MRCSlabReader(file: file, header: header, layout: layout)
+        let reader: MRCSlabReader
+        do {
+            let (header, layout) = try checkedHeader(of: file, geometry: geometry)
+            reader = MRCSlabReader(file: file, header: header, layout: layout)
+        } catch {
+            file.close()
+            throw error
+        }
         let slab = try reader.read(planes: 0..<reader.grid.shape.z)
-        return MRCMap(header: header, volume: Volume(grid: reader.grid, values: slab.values))
+        return MRCMap(header: reader.header, volume: Volume(grid: reader.grid, values: slab.values))
     }
 
     /// The header of `file` with the layout of its data, both checked.
