@@ -11,7 +11,8 @@ extension Communicator {
     /// the line of the lowest failing rank, or nil when none failed. Collective.
     public func firstFailure(_ local: String?) throws -> String? {
         var mine = Int32(local == nil ? size : rank), first: Int32 = 0
-        try Self.check("MPI_Allreduce", MPI_Allreduce(&mine, &first, 1, localscale_mpi_int(), localscale_mpi_min(), comm))
+        try Self.check("MPI_Allreduce",
+                       MPI_Allreduce(&mine, &first, 1, localscale_mpi_int(), localscale_mpi_min(), comm))
         guard first < size else { return nil }
         var line = Array((local ?? "").utf8)
         var count = Int64(line.count)

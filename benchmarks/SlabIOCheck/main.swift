@@ -4,9 +4,9 @@
 //     mpirun -np N localscale-slab-io-check IN OUT [--file-size-limit-on-rank-0 BYTES]
 //
 // OUT is the file `MRCFile.write` writes for the whole map (labels: "localscale slab-io check").
-// The file-size limit (RLIMIT_FSIZE on rank 0, which writes the header and, as the I/O aggregator, the data) makes the writes fail, to check
-// that a failure on any rank reaches every rank. Errors: one line from rank 0
-// ("localscale-slab-io-check: error: …"), exit 1 on every rank.
+// The file-size limit (RLIMIT_FSIZE on rank 0, which writes the header and, as the I/O
+// aggregator, the data) makes the writes come out short, to check that the writer notices.
+// Errors: one line from rank 0 ("localscale-slab-io-check: error: …"), exit 1 on every rank.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -63,7 +63,8 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 var fileSizeLimit: Int?
 if arguments.count == 4 && arguments[2] == "--file-size-limit-on-rank-0" { fileSizeLimit = Int(arguments[3]) }
 guard arguments.count == 2 || fileSizeLimit != nil else {
-    FileHandle.standardError.write(Data("usage: localscale-slab-io-check IN OUT [--file-size-limit-on-rank-0 BYTES]\n".utf8))
+    let usage = "usage: localscale-slab-io-check IN OUT [--file-size-limit-on-rank-0 BYTES]\n"
+    FileHandle.standardError.write(Data(usage.utf8))
     exit(2)
 }
 let communicator = try Communicator.start()

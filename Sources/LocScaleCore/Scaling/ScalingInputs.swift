@@ -124,7 +124,8 @@ public struct ScalingInputs: Sendable {
 
     /// Fails at the first NaN or infinite voxel of `values`, the (z, y, x) planes from
     /// `firstPlane` of a map of `shape` read from `path`, naming its (x, y, z) in the whole map.
-    public static func checkFinite(_ values: [Float], shape s: XYZ<Int>, firstPlane: Int = 0, path: String) throws {
+    public static func checkFinite(_ values: [Float], shape s: XYZ<Int>, firstPlane: Int = 0,
+                                   path: String) throws {
         guard let i = values.firstIndex(where: { !$0.isFinite }) else { return }
         throw ScalingInputError.nonFinite(path: path, x: i % s.x, y: (i / s.x) % s.y,
                                           z: firstPlane + i / (s.x * s.y), value: values[i])
