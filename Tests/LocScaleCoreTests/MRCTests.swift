@@ -148,8 +148,7 @@ struct MRCErrorTests {
         // Make the directory read-only for the temporary file: root ignores permissions, so
         // instead write into a path whose temporary name is a directory.
         try FileManager.default.createDirectory(atPath: path + ".tmp-\(getpid())", withIntermediateDirectories: false)
-        let expected = OutputError.cannotWrite(path: path, reason: "Is a directory")
-        #expect(throws: expected) {
+        #expect(throws: OutputError.cannotWrite(path: path, reason: "Is a directory")) {
             try MRCFile.write(Volume(zerosOn: good.grid), to: path, labels: [])
         }
         #expect(try MRCFile.read(path: path).volume.values == good.values)
