@@ -43,6 +43,10 @@ let package = Package(
         // Benchmarks (benchmarks/RESULTS.md): run with `swift run -c release NAME`.
         .executableTarget(name: "localscale-kernel-bench", dependencies: ["LocScaleCore"],
                           path: "benchmarks/KernelBench"),
+        // Reads a map by z-slabs on every rank and writes it back with MPI-IO (Tests/ParallelTests,
+        // benchmarks/RESULTS.md "Slab I/O"): `mpirun -np N localscale-slab-io-check IN OUT`.
+        .executableTarget(name: "localscale-slab-io-check", dependencies: ["LocScaleCore", "LocScaleParallel"],
+                          path: "benchmarks/SlabIOCheck"),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LocScaleCoreTests", dependencies: ["LocScaleCore", "TestSupport"]),

@@ -166,7 +166,7 @@ public struct Communicator: @unchecked Sendable {
         }
     }
 
-    private static func check(_ function: String, _ code: Int32) throws {
+    static func check(_ function: String, _ code: Int32) throws {
         guard code != 0 else { return }
         var text = [CChar](repeating: 0, count: 512)
         var length: Int32 = 0

@@ -32,6 +32,14 @@ public struct MapStatistics: Equatable, Sendable {
     /// Root-mean-square deviation from the mean (MRC2014's RMS).
     public var rms: Double
 
+    /// Statistics computed elsewhere (from partial sums over slabs, say).
+    public init(minimum: Float, maximum: Float, mean: Double, rms: Double) {
+        self.minimum = minimum
+        self.maximum = maximum
+        self.mean = mean
+        self.rms = rms
+    }
+
     public init(_ values: [Float]) {
         guard !values.isEmpty else {
             self.minimum = 0; self.maximum = 0; self.mean = 0; self.rms = 0

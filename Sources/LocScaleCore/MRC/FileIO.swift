@@ -47,18 +47,34 @@ struct OpenFile {
     /// Fills `buffer` from `offset`; returns the number of bytes read.
     @discardableResult
     func read(into buffer: inout [UInt8], at offset: Int) -> Int {
-        buffer.withUnsafeMutableBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = pread(descriptor, raw.baseAddress! + done, raw.count - done, off_t(offset + done))
-                if n <= 0 { break }
-                done += n
-            }
-            return done
+        buffer.withUnsafeMutableBytes { read(into: $0, at: offset) }
+    }
+
+    /// Fills `raw` from `offset`; returns the number of bytes read.
+    func read(into raw: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+        var done = 0
+        while done < raw.count {
+            let n = pread(descriptor, raw.baseAddress! + done, raw.count - done, off_t(offset + done))
+            if n <= 0 { break }
+            done += n
         }
+        return done
     }
 
     func close() { _ = Glibc.close(descriptor) }
+}
+
+/// Asks the kernel to back the pages of `raw` with transparent huge pages, so that filling a
+/// large new buffer takes far fewer page faults (a cached 400³ map reads in about half the time
+/// here, THP mode "madvise"). Only a hint: ignored where unsupported.
+func adviseHugePages(_ raw: UnsafeMutableRawBufferPointer) {
+    #if os(Linux)
+    guard let base = raw.baseAddress else { return }
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let start = (Int(bitPattern: base) + page - 1) / page * page
+    let end = (Int(bitPattern: base) + raw.count) / page * page
+    if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_HUGEPAGE) }
+    #endif
 }
 
 /// A name for a file type of `stat`'s `st_mode & S_IFMT`.

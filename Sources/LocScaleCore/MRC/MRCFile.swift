@@ -19,6 +19,18 @@ public enum GeometryCheck: Sendable {
     case warn
 }
 
+extension MRCHeader {
+    /// Applies `geometry` to the problems of `geometryErrors`: throws the first, or adds them
+    /// all to `warnings`.
+    mutating func check(_ geometry: GeometryCheck, path: String) throws {
+        let problems = geometryErrors(path: path)
+        switch geometry {
+        case .refuse: if let first = problems.first { throw first }
+        case .warn: warnings += problems.map(\.description)
+        }
+    }
+}
+
 /// Reading and writing MRC2014 / CCP4 map files.
 public enum MRCFile {
     /// Reads the header of the map at `path`, checked as `read` checks it (data present in the
@@ -29,36 +41,21 @@ public enum MRCFile {
         return try checkedHeader(of: file, geometry: geometry).header
     }
 
-    /// Reads the whole map at `path` in any supported mode, byte order and axis order.
+    /// Reads the whole map at `path` in any supported mode, byte order and axis order: the
+    /// slab of every plane, after the whole data has been checked as `readHeader` checks it.
     /// - Throws: `MRCError` naming the file and the problem.
     public static func read(path: String, geometry: GeometryCheck = .refuse) throws -> MRCMap {
         let file = try OpenFile(path: path)
-        defer { file.close() }
-        let (header, layout) = try checkedHeader(of: file, geometry: geometry)
-        let mode = MRCMode(rawValue: header.mode)!
-        let grid = header.grid
-        let (columnStride, rowStride, sectionStride) = grid.fileOrderStrides
-
-        var values = [Float](repeating: 0, count: layout.voxelCount)
-        let converter = VoxelDecoder(mode: mode, littleEndian: header.littleEndian)
-        values.withUnsafeMutableBufferPointer { out in
-            var section = [UInt8](repeating: 0, count: layout.sectionBytes)
-            for s in 0..<Int(header.sections) {
-                file.read(into: &section, at: layout.offset + s * layout.sectionBytes)
-                section.withUnsafeBytes { raw in
-                    var offset = 0
-                    for r in 0..<Int(header.rows) {
-                        var target = s * sectionStride + r * rowStride
-                        for _ in 0..<Int(header.columns) {
-                            out[target] = converter.decode(raw, at: offset)
-                            offset += mode.byteWidth
-                            target += columnStride
-                        }
-                    }
-                }
-            }
+        let reader: MRCSlabReader
+        do {
+            let (header, layout) = try checkedHeader(of: file, geometry: geometry)
+            reader = MRCSlabReader(file: file, header: header, layout: layout)
+        } catch {
+            file.close()
+            throw error
         }
-        return MRCMap(header: header, volume: Volume(grid: grid, values: values))
+        let slab = try reader.read(planes: 0..<reader.grid.shape.z)
+        return MRCMap(header: reader.header, volume: Volume(grid: reader.grid, values: slab.values))
     }
 
     /// The header of `file` with the layout of its data, both checked.
@@ -66,11 +63,7 @@ public enum MRCFile {
                                       geometry: GeometryCheck) throws -> (header: MRCHeader, layout: DataLayout) {
         var header = try MRCHeader(bytes: file.read(count: MRCHeader.byteCount, at: 0), path: file.path)
         let layout = try DataLayout(header: header, fileSize: file.size, path: file.path)
-        let problems = header.geometryErrors(path: file.path)
-        switch geometry {
-        case .refuse: if let first = problems.first { throw first }
-        case .warn: header.warnings += problems.map(\.description)
-        }
+        try header.check(geometry, path: file.path)
         return (header, layout)
     }
 
@@ -116,33 +109,62 @@ public enum MRCFile {
 struct DataLayout {
     /// Offset of the first voxel in the file (main plus extended header), bytes.
     let offset: Int
-    /// Bytes of one section (NX × NY voxels) on disk.
-    let sectionBytes: Int
+    /// Bytes of one voxel, one row (NX voxels) and one section (NX × NY voxels) on disk.
+    let voxelBytes: Int, rowBytes: Int, sectionBytes: Int
+    /// Bytes of all the data (NX × NY × NZ voxels) on disk.
+    let dataBytes: Int
     /// NX × NY × NZ.
     let voxelCount: Int
+    /// The file's NX, NY, NZ (named in errors).
+    let box: (nx: Int32, ny: Int32, nz: Int32)
 
+    /// The layout of the whole map, checked: all its data in the file, all of it in memory.
     /// - Throws: `MRCError.boxTooLarge` when the map as 32-bit floats would exceed
     ///   `memoryBytes` (or an `Int`), `MRCError.truncated` when the file holds less data than
     ///   the header promises.
     init(header: MRCHeader, fileSize: Int, path: String, memoryBytes: Int = physicalMemoryBytes()) throws {
+        try self.init(header: header, path: path, memoryBytes: memoryBytes)
+        try checkPresent(upTo: dataBytes, fileSize: fileSize, path: path)
+        try checkFits(voxels: voxelCount, path: path, memoryBytes: memoryBytes)
+    }
+
+    /// The layout alone, for reading by slabs: only its sizes are checked (against `Int`).
+    /// - Throws: `MRCError.boxTooLarge` when a size overflows an `Int`.
+    init(header: MRCHeader, path: String, memoryBytes: Int = physicalMemoryBytes()) throws {
         let width = MRCMode(rawValue: header.mode)!.byteWidth
         // NX, NY, NZ are positive Int32s and NSYMBT a non-negative one (checked by the header):
         // only their products can overflow.
         let (columns, rows, sections) = (Int(header.columns), Int(header.rows), Int(header.sections))
-        let tooLarge = MRCError.boxTooLarge(path: path, nx: header.columns, ny: header.rows, nz: header.sections,
-                                            limitBytes: memoryBytes)
-        guard let voxels = product(columns, rows, sections), let floatBytes = product(voxels, 4),
+        guard let voxels = product(columns, rows, sections), product(voxels, 4) != nil,
               let dataBytes = product(voxels, width), let sectionBytes = product(columns, rows, width) else {
-            throw tooLarge
+            throw MRCError.boxTooLarge(path: path, nx: header.columns, ny: header.rows, nz: header.sections,
+                                       limitBytes: memoryBytes)
         }
         offset = MRCHeader.byteCount + Int(header.extendedHeaderBytes)
+        voxelBytes = width
+        rowBytes = columns * width
+        self.sectionBytes = sectionBytes
+        self.dataBytes = dataBytes
+        voxelCount = voxels
+        box = (header.columns, header.rows, header.sections)
+    }
+
+    /// Fails unless the file of `fileSize` bytes holds the data up to `end` bytes after `offset`;
+    /// the error names the whole data, whichever part of it is missing.
+    /// - Throws: `MRCError.truncated`.
+    func checkPresent(upTo end: Int, fileSize: Int, path: String) throws {
         let available = max(0, fileSize - offset)
-        guard dataBytes <= available else {
+        guard end <= available else {
             throw MRCError.truncated(path: path, expectedBytes: dataBytes, availableBytes: available)
         }
-        guard floatBytes <= memoryBytes else { throw tooLarge }
-        self.sectionBytes = sectionBytes
-        voxelCount = voxels
+    }
+
+    /// Fails when `voxels` 32-bit floats would exceed `memoryBytes`.
+    /// - Throws: `MRCError.boxTooLarge`.
+    func checkFits(voxels: Int, path: String, memoryBytes: Int = physicalMemoryBytes()) throws {
+        guard voxels <= memoryBytes / 4 else {
+            throw MRCError.boxTooLarge(path: path, nx: box.nx, ny: box.ny, nz: box.nz, limitBytes: memoryBytes)
+        }
     }
 }
 
@@ -179,6 +201,28 @@ struct VoxelDecoder {
             let bits = littleEndian ? b0 | b1 << 8 | b2 << 16 | b3 << 24
                                     : b3 | b2 << 8 | b1 << 16 | b0 << 24
             return Float(bitPattern: bits)
+        }
+    }
+
+    /// Whether a voxel's bytes in the file are its Float's bytes in memory: little-endian
+    /// float32 (x86-64 and arm64 are little-endian).
+    var copiesBytes: Bool { mode == .float32 && littleEndian }
+
+    /// Decodes `count` voxels stored one after another from `offset` of `raw` into `out[target]`,
+    /// `out[target + stride]`, …
+    @inline(__always)
+    func decode(_ raw: UnsafeRawBufferPointer, at offset: Int, count: Int,
+                into out: UnsafeMutableBufferPointer<Float>, at target: Int, stride: Int) {
+        if copiesBytes && stride == 1 {
+            UnsafeMutableRawPointer(out.baseAddress! + target)
+                .copyMemory(from: raw.baseAddress! + offset, byteCount: 4 * count)
+            return
+        }
+        var from = offset, to = target
+        for _ in 0..<count {
+            out[to] = decode(raw, at: from)
+            from += mode.byteWidth
+            to += stride
         }
     }
 

@@ -119,10 +119,16 @@ public struct ScalingInputs: Sendable {
 
     /// Fails at the first NaN or infinite voxel of `map`, naming it.
     public static func checkFinite(_ map: NamedVolume) throws {
-        guard let i = map.volume.values.firstIndex(where: { !$0.isFinite }) else { return }
-        let s = map.volume.grid.shape
-        throw ScalingInputError.nonFinite(path: map.path, x: i % s.x, y: (i / s.x) % s.y,
-                                          z: i / (s.x * s.y), value: map.volume.values[i])
+        try checkFinite(map.volume.values, shape: map.volume.grid.shape, path: map.path)
+    }
+
+    /// Fails at the first NaN or infinite voxel of `values`, the (z, y, x) planes from
+    /// `firstPlane` of a map of `shape` read from `path`, naming its (x, y, z) in the whole map.
+    public static func checkFinite(_ values: [Float], shape s: XYZ<Int>, firstPlane: Int = 0,
+                                   path: String) throws {
+        guard let i = values.firstIndex(where: { !$0.isFinite }) else { return }
+        throw ScalingInputError.nonFinite(path: path, x: i % s.x, y: (i / s.x) % s.y,
+                                          z: firstPlane + i / (s.x * s.y), value: values[i])
     }
 
     static func format(_ v: XYZ<Int>) -> String { "\(v.x)×\(v.y)×\(v.z)" }

@@ -1,0 +1,188 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CMPI
+import LocScaleCore
+
+/// Writes one MRC map from the z-slabs of all ranks with MPI-IO, so that no rank holds the whole
+/// map: rank 0 registers the temporary file with its `OutputFiles` and writes the header, every
+/// rank writes its planes with collective writes, and rank 0's `outputs.commit()` renames the
+/// file into place afterwards. The file is the one `MRCFile.write` writes for the whole map:
+/// little-endian mode 2 in the grid's axis order, with the statistics of all slabs.
+public enum DistributedMRCWriter {
+    /// Most floats in one collective write call (MPI counts are 32-bit).
+    static let floatsPerCall = 1 << 28
+
+    /// Writes the planes `planes` of a map on `grid` (`values` in (z, y, x) order, x fastest) of
+    /// every rank to `path`'s temporary name in rank 0's `outputs` (other ranks' `outputs` are
+    /// not used); the ranks' planes must tile 0..<NZ. Collective; the caller commits `outputs`
+    /// on rank 0.
+    /// - Returns: the bytes this rank wrote.
+    /// - Throws: `AgreedFailure` on every rank, with the line of the lowest failing rank (naming
+    ///   `path`), when any rank fails; rank 0's temporary file is then removed when `outputs`
+    ///   is discarded.
+    public static func write(planes: Range<Int>, values: [Float], grid: Grid, labels: [String], to path: String,
+                             in outputs: OutputFiles, communicator: Communicator) throws -> Int {
+        precondition(values.count == planes.count * grid.shape.x * grid.shape.y, "values do not fill the planes")
+        // A file left under the same name (this process's, by an earlier write) is removed, so
+        // that nothing of it remains after the new data.
+        let temporary = try communicator.broadcast(try communicator.agree {
+            guard communicator.isRoot else { return "" }
+            let temporary = try outputs.temporaryPath(for: path)
+            unlink(temporary)
+            return temporary
+        })
+        let statistics = try globalStatistics(values, voxelCount: grid.voxelCount, communicator: communicator)
+        let header = MRCHeader(writing: grid, statistics: statistics, labels: labels)
+        let view = FileView(grid: grid, planes: planes)
+        let data = view.fileOrder(values, grid: grid, planes: planes)
+        let calls = try communicator.allReduceMax([Double((data.count + floatsPerCall - 1) / floatsPerCall)])[0]
+
+        var file: MPI_File?
+        let failure = { (function: String, code: Int32) -> String? in
+            code == 0 ? nil : "\(path): cannot write: \(function): \(mpiMessage(code))"
+        }
+        var local = failure("MPI_File_open", MPI_File_open(communicator.comm, temporary,
+                                                           localscale_mpi_mode_create_write(),
+                                                           localscale_mpi_info_null(), &file))
+        try communicator.agree(local)
+        if communicator.isRoot {
+            local = failure("MPI_File_write_at", MPI_File_write_at(file, 0, header.bytes, Int32(MRCHeader.byteCount),
+                                                                  localscale_mpi_byte(),
+                                                                  localscale_mpi_status_ignore()))
+        }
+        // Collective calls are made by every rank, failed or not, the same number of times.
+        local = local ?? view.apply(to: file, failure: failure)
+        data.withUnsafeBufferPointer { floats in
+            for call in 0..<Int(calls) {
+                let start = min(call * floatsPerCall, floats.count)
+                let count = min(floatsPerCall, floats.count - start)
+                let code = MPI_File_write_at_all(file, MPIOffset(start), floats.baseAddress.map { $0 + start },
+                                                 Int32(count), localscale_mpi_float(),
+                                                 localscale_mpi_status_ignore())
+                local = local ?? failure("MPI_File_write_at_all", code)
+            }
+        }
+        local = local ?? failure("MPI_File_sync", MPI_File_sync(file))
+        let closed = MPI_File_close(&file)
+        local = local ?? failure("MPI_File_close", closed)
+        // Open MPI's ompio takes a short write (RLIMIT_FSIZE, say) for a whole one and returns
+        // success: the file's size tells.
+        if communicator.isRoot && local == nil {
+            local = checkSize(of: temporary, expected: MRCHeader.byteCount + 4 * grid.voxelCount, path: path)
+        }
+        try communicator.agree(local)
+        return 4 * data.count + (communicator.isRoot ? MRCHeader.byteCount : 0)
+    }
+
+    /// The failure line when the file at `temporary` does not hold `expected` bytes.
+    static func checkSize(of temporary: String, expected: Int, path: String) -> String? {
+        var info = stat()
+        guard stat(temporary, &info) == 0 else { return "\(path): cannot write: \(String(cString: strerror(errno)))" }
+        guard Int(info.st_size) == expected else {
+            return "\(path): cannot write: the file holds \(info.st_size) bytes after writing, expected \(expected)"
+        }
+        return nil
+    }
+
+    /// DMIN, DMAX, DMEAN and RMS of the map whose slabs are every rank's `values` (in rank
+    /// order), bit for bit as `MapStatistics` computes them for the whole map: the two double
+    /// sums (values, then squared deviations from the mean) run through the ranks in order.
+    static func globalStatistics(_ values: [Float], voxelCount: Int,
+                                 communicator: Communicator) throws -> MapStatistics {
+        var lo = Float.infinity, hi = -Float.infinity
+        let sum = try communicator.fold(0) { start in
+            var total = start
+            for v in values {
+                lo = min(lo, v)
+                hi = max(hi, v)
+                total += Double(v)
+            }
+            return total
+        }
+        let minimum = try communicator.allReduceMin([Double(lo)])[0]
+        let maximum = try communicator.allReduceMax([Double(hi)])[0]
+        let mean = sum / Double(voxelCount)
+        let squares = try communicator.fold(0) { start in
+            var total = start
+            for v in values {
+                let d = Double(v) - mean
+                total += d * d
+            }
+            return total
+        }
+        return MapStatistics(minimum: Float(minimum), maximum: Float(maximum), mean: mean,
+                             rms: (squares / Double(voxelCount)).squareRoot())
+    }
+}
+
+typealias MPIOffset = MPI_Offset
+
+/// Where one rank's planes lie in the file: the sub-array of the file's (sections, rows,
+/// columns) array that holds them, after the header.
+struct FileView {
+    /// The file's sections, rows, columns and the ranges of them holding the planes.
+    let sizes: [Int32]
+    let starts: [Int32]
+    let counts: [Int32]
+
+    init(grid: Grid, planes: Range<Int>) {
+        let order = grid.axisOrder
+        // File axes slowest first: sections, rows, columns.
+        let axes = [order[2], order[1], order[0]]
+        sizes = axes.map { Int32(grid.shape[$0 - 1]) }
+        starts = axes.map { $0 == 3 ? Int32(planes.lowerBound) : 0 }
+        counts = axes.map { $0 == 3 ? Int32(planes.count) : Int32(grid.shape[$0 - 1]) }
+    }
+
+    /// `values` (the planes in (z, y, x) order) in the file's order of the sub-array: the same
+    /// array when x is fastest and z slowest.
+    func fileOrder(_ values: [Float], grid: Grid, planes: Range<Int>) -> [Float] {
+        guard grid.axisOrder != [1, 2, 3] else { return values }
+        let (columnStride, rowStride, sectionStride) = grid.fileOrderStrides
+        let slabStart = planes.lowerBound * grid.shape.x * grid.shape.y
+        var out = [Float](repeating: 0, count: values.count)
+        var k = 0
+        for s in starts[0] ..< starts[0] + counts[0] {
+            for r in starts[1] ..< starts[1] + counts[1] {
+                var from = Int(s) * sectionStride + Int(r) * rowStride + Int(starts[2]) * columnStride - slabStart
+                for _ in 0..<counts[2] {
+                    out[k] = values[from]
+                    k += 1
+                    from += columnStride
+                }
+            }
+        }
+        return out
+    }
+
+    /// Sets the view of `file` to this sub-array of floats after the header (a rank without
+    /// planes sees plain floats and writes none). Collective. Returns the failure line, if any.
+    func apply(to file: MPI_File?, failure: (String, Int32) -> String?) -> String? {
+        let header = MPIOffset(MRCHeader.byteCount)
+        guard counts.allSatisfy({ $0 > 0 }) else {
+            return failure("MPI_File_set_view", MPI_File_set_view(file, header, localscale_mpi_float(),
+                                                                  localscale_mpi_float(), "native",
+                                                                  localscale_mpi_info_null()))
+        }
+        var type: MPI_Datatype?
+        var (sizes, counts, starts) = (sizes, counts, starts)
+        if let line = failure("MPI_Type_create_subarray",
+                              MPI_Type_create_subarray(3, &sizes, &counts, &starts, localscale_mpi_order_c(),
+                                                       localscale_mpi_float(), &type)) {
+            return line
+        }
+        defer { MPI_Type_free(&type) }
+        if let line = failure("MPI_Type_commit", MPI_Type_commit(&type)) { return line }
+        return failure("MPI_File_set_view", MPI_File_set_view(file, header, localscale_mpi_float(), type, "native",
+                                                              localscale_mpi_info_null()))
+    }
+}
+
+/// MPI's message for an error code.
+func mpiMessage(_ code: Int32) -> String {
+    var text = [CChar](repeating: 0, count: 512)
+    var length: Int32 = 0
+    MPI_Error_string(code, &text, &length)
+    return String(decoding: text.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
