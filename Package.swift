@@ -35,8 +35,14 @@ let package = Package(
         .target(name: "LocScaleParallel", dependencies: ["CMPI", "CFFTWMPI", "LocScaleCore"]),
         // HDF5 output (map, timings, provenance).
         .target(name: "LocScaleHDF5", dependencies: ["CHDF5"]),
+        // The run as a library: job descriptions -> scale, simulate, validate on a communicator.
+        // Knows no command-line parsing.
+        .target(name: "LocScaleEngine", dependencies: [
+            "LocScaleCore", "LocScaleParallel", "LocScaleHDF5", .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The command line: parses options into a job, runs it, prints.
         .executableTarget(name: "localscale", dependencies: [
-            "LocScaleCore", "LocScaleParallel", "LocScaleHDF5",
+            "LocScaleCore", "LocScaleParallel", "LocScaleHDF5", "LocScaleEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -49,6 +55,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["LocScaleCore", "LocScaleHDF5", "TestSupport"]),
         .testTarget(name: "ParallelTests", dependencies: ["LocScaleParallel", "LocScaleCore"]),
         .testTarget(name: "ModelTests", dependencies: ["LocScaleCore"]),
+        .testTarget(name: "EngineTests", dependencies: ["LocScaleEngine", "LocScaleCore", "LocScaleParallel"]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -1,5 +1,6 @@
-/// Which numerical rules the per-voxel scaling follows.
-public enum ScalingRule: Equatable, Sendable {
+/// Which numerical rules the per-voxel scaling follows. Encoded as `{"exact":{"padFactor":2}}`
+/// or `{"locscale2":{}}`.
+public enum ScalingRule: Equatable, Codable, Sendable {
     /// DESIGN §1.2: the cube zero-padded to a smooth size ≥ `padFactor · w`, shells
     /// `round(|k|)` over all octants, gain `sqrt(PM/PE)`.
     case exact(padFactor: Double)
