@@ -55,7 +55,10 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["LocScaleCore", "LocScaleHDF5", "TestSupport"]),
         .testTarget(name: "ParallelTests", dependencies: ["LocScaleParallel", "LocScaleCore"]),
         .testTarget(name: "ModelTests", dependencies: ["LocScaleCore"]),
-        .testTarget(name: "EngineTests", dependencies: ["LocScaleEngine", "LocScaleCore", "LocScaleParallel"]),
+        .testTarget(name: "EngineTests", dependencies: [
+            "LocScaleEngine", "LocScaleCore", "LocScaleParallel", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -29,7 +29,7 @@ extension Communicator {
 
     /// Rank 0's `failure` on every rank, as an `AgreedFailure`; nothing when rank 0 had none
     /// (collective; `failure` is ignored on the other ranks).
-    func agree(on failure: Error?) throws {
+    private func agree(on failure: Error?) throws {
         let message = try broadcast(isRoot ? failure.map { "\($0)" } ?? "" : "")
         guard !message.isEmpty else { return }
         throw AgreedFailure(error: isRoot ? failure : nil)
