@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "localscale", targets: ["localscale"]),
         .library(name: "LocScaleCore", targets: ["LocScaleCore"]),
+        .library(name: "LocScaleEngine", targets: ["LocScaleEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -4,7 +4,7 @@ import LocScaleCore
 import Logging
 import LocScaleEngine
 
-/// The numerical rules to follow instead of DESIGN §1.2.
+/// The numerical rules to follow instead of ARCHITECTURE §1.2.
 enum CompatMode: String, ExpressibleByArgument, CaseIterable {
     /// LocScale 2.4.1's rules (docs/COMPAT-LOCSCALE2.md).
     case locscale2
