@@ -6,7 +6,8 @@ extension ScaleRun {
     /// Fast mode (FASTMODE.md): the grid of `FastBox` in FFTW-MPI's z-slabs, one filter bank
     /// pass per shell with distributed FFTs and halos of a window for the cube sums along z.
     /// - Returns: the whole output map on rank 0 ([] elsewhere), and the plane imbalance.
-    func scaleFast(_ whole: inout WholeMaps, setup: RunSetup, plan: FastPlan, clock: PhaseClock) throws -> ([Float], Double) {
+    func scaleFast(_ whole: inout WholeMaps, setup: RunSetup, plan: FastPlan,
+                   clock: PhaseClock) throws -> ([Float], Double) {
         let shape = setup.shape
         let box = plan.box
         let slabs = try DistributedSlabGrid(size: box.size, communicator: comm, planning: job.planning,

@@ -19,7 +19,8 @@ struct ScaleRunTests {
 
     static let logger = Logger(label: "engine-tests") { _ in SwiftLogNoOpLogHandler() }
 
-    static let provenance = Provenance(version: "0.0.0-test", build: "engine tests", commandLine: ["engine-tests", "scale", "--window", "8"])
+    static let provenance = Provenance(version: "0.0.0-test", build: "engine tests",
+                                       commandLine: ["engine-tests", "scale", "--window", "8"])
 
     /// The fixture's exact job: window 8, pad factor 1, FFTW_ESTIMATE plans, no wisdom file.
     static func exactJob(out: String, threads: Int = 2) -> ScaleJob {
