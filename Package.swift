@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "localscale", targets: ["localscale"]),
         .library(name: "LocScaleCore", targets: ["LocScaleCore"]),
+        .library(name: "LocScaleEngine", targets: ["LocScaleEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,8 +36,14 @@ let package = Package(
         .target(name: "LocScaleParallel", dependencies: ["CMPI", "CFFTWMPI", "LocScaleCore"]),
         // HDF5 output (map, timings, provenance).
         .target(name: "LocScaleHDF5", dependencies: ["CHDF5"]),
+        // The run as a library: job descriptions -> scale, simulate, validate on a communicator.
+        // Knows no command-line parsing.
+        .target(name: "LocScaleEngine", dependencies: [
+            "LocScaleCore", "LocScaleParallel", "LocScaleHDF5", .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The command line: parses options into a job, runs it, prints.
         .executableTarget(name: "localscale", dependencies: [
-            "LocScaleCore", "LocScaleParallel", "LocScaleHDF5",
+            "LocScaleCore", "LocScaleParallel", "LocScaleHDF5", "LocScaleEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -53,6 +60,10 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["LocScaleCore", "LocScaleHDF5", "TestSupport"]),
         .testTarget(name: "ParallelTests", dependencies: ["LocScaleParallel", "LocScaleCore"]),
         .testTarget(name: "ModelTests", dependencies: ["LocScaleCore"]),
+        .testTarget(name: "EngineTests", dependencies: [
+            "LocScaleEngine", "LocScaleCore", "LocScaleParallel", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     ],
     cxxLanguageStandard: .cxx17
 )

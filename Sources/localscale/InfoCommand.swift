@@ -1,5 +1,6 @@
 import ArgumentParser
 import LocScaleCore
+import LocScaleEngine
 import Logging
 
 /// `localscale info FILE`: the header facts a user needs, and the statistics of the data.
@@ -50,12 +51,4 @@ struct MapReport {
         for (i, label) in h.labels.enumerated() { lines.append("label \(i)        \(label)") }
         return lines.joined(separator: "\n")
     }
-}
-
-/// Reads the map at `path` to compute with (its geometry checked), logging the warnings of the
-/// reader (e.g. a missing map word) on `logger`.
-func readMap(_ path: String, logger: Logger) throws -> NamedVolume {
-    let map = try MRCFile.read(path: path)
-    map.header.warnings.forEach { logger.warning("\($0)") }
-    return NamedVolume(path: path, volume: map.volume)
 }

@@ -2,9 +2,9 @@ import ArgumentParser
 import Foundation
 import LocScaleCore
 import Logging
-import LocScaleParallel
+import LocScaleEngine
 
-/// The numerical rules to follow instead of DESIGN §1.2.
+/// The numerical rules to follow instead of ARCHITECTURE §1.2.
 enum CompatMode: String, ExpressibleByArgument, CaseIterable {
     /// LocScale 2.4.1's rules (docs/COMPAT-LOCSCALE2.md).
     case locscale2
@@ -12,14 +12,7 @@ enum CompatMode: String, ExpressibleByArgument, CaseIterable {
 
 extension FFTPlanning: ExpressibleByArgument {}
 
-/// How the local shell powers are found.
-enum ScalingMethod: String, ExpressibleByArgument, CaseIterable, Codable {
-    /// Two FFTs of the padded cube per voxel (DESIGN §1.2).
-    case exact
-    /// The matched filter bank: whole-map FFTs per Fourier shell (FASTMODE.md), an estimate of
-    /// exact mode at the same pad factor.
-    case fast
-}
+extension ScalingMethod: ExpressibleByArgument {}
 
 /// `localscale scale`: scale the local amplitudes of an experimental map to a model map.
 struct ScaleCommand: ParsableCommand {
@@ -39,85 +32,56 @@ struct ScaleCommand: ParsableCommand {
     @OptionGroup(title: "Outputs") var outputs: ScaleOutputOptions
     @OptionGroup(title: "Performance") var performance: ScalePerformanceOptions
 
-    var modelMapPath: String? { source.modelMapPath }
-    var modelPath: String? { source.modelPath }
-    var modelOptions: ModelOptions { source.modelOptions }
-
     func validate() throws {
-        if outputs.savedModelMapPath != nil && modelPath == nil {
+        if outputs.savedModelMapPath != nil && source.modelPath == nil {
             throw ValidationError("--save-model-map needs --model")
         }
-        if let collision = NamedPath.firstCollision(outputs: outputs.paths + (performance.wisdomFile().map {
-            [NamedPath("--fftw-wisdom", $0)] } ?? []), inputs: inputPaths) {
+        let job = job()
+        let wisdom = job.wisdomFile.map { [NamedPath("--fftw-wisdom", $0)] } ?? []
+        if let collision = NamedPath.firstCollision(outputs: job.outputs.named + wisdom, inputs: job.inputs) {
             throw ValidationError(collision)
         }
     }
 
-    /// The maps and model this run reads, with their options.
-    var inputPaths: [NamedPath] {
-        inputs.paths + [modelMapPath.map { NamedPath("--model-map", $0) }, modelPath.map { NamedPath("--model", $0) }]
-            .compactMap { $0 }
+    /// The run the options describe.
+    func job() -> ScaleJob {
+        ScaleJob(experimental: inputs.experimental, model: source.model, mask: inputs.maskPath,
+                 rule: scaling.compat == .locscale2 ? .locscale2 : .exact(padFactor: scaling.padFactor),
+                 window: scaling.window, method: scaling.method, fastExactShells: scaling.fastExactShells,
+                 outputs: outputs.outputs, threads: performance.threads, planning: performance.planning,
+                 wisdomFile: performance.wisdomFile(), progress: performance.showsProgress,
+                 provenance: .ofThisRun)
     }
 
     func run() throws {
+        let job = job()
         try runOnRanks(quiet: performance.quiet) { comm, logger in
-            try DistributedScaling(command: self, comm: comm, logger: logger).run()
+            let summary = try ScaleRun(job: job, communicator: comm, logger: logger).run()
+            if comm.isRoot { Self.report(summary, of: job, ranks: comm.size).forEach { logger.info("\($0)") } }
         }
     }
 
-    /// Threads of this rank: `--threads`, else the cores shared by the ranks on this node.
-    var threads: Int { performance.threads }
-
-    func read(_ path: String) throws -> NamedVolume {
-        try readMap(path, logger: makeLogger(quiet: performance.quiet))
-    }
-
-    /// The command line, in MRC labels of 80 characters.
-    func provenanceLabels() -> [String] {
-        let line = "localscale \(LocalScaleCommand.version): " + CommandLine.arguments.dropFirst().joined(separator: " ")
-        return stride(from: 0, to: line.count, by: 80).prefix(10).map { start in
-            let from = line.index(line.startIndex, offsetBy: start)
-            return String(line[from..<line.index(from, offsetBy: min(80, line.count - start))])
+    /// Rank 0's lines after a run: the per-rank timing table (with more than one rank) and the
+    /// summary line.
+    static func report(_ summary: ScaleSummary, of job: ScaleJob, ranks: Int) -> [String] {
+        let table = summary.table
+        var lines: [String] = []
+        if ranks > 1 {
+            let work = job.method == .fast ? "planes" : "masked voxels"
+            lines.append("per-rank seconds:\n\(table.text)\nwork imbalance (max/mean \(work)) \(formatDecimal(summary.workImbalance, digits: 3))")
         }
+        let computeWall = table.compute.max() ?? 0
+        let rate = Double(table.voxels) / max(computeWall, 1e-9)
+        let coreMicroseconds = table.compute.reduce(0, +) * Double(job.threads) / Double(max(table.voxels, 1)) * 1e6
+        let outputs = [job.outputs.map, job.outputs.hdf5].compactMap { $0 }.joined(separator: " and ")
+        lines.append("scaled \(table.voxels) voxels in \(formatDecimal(computeWall, digits: 2)) s (\(Int(rate)) voxels/s, \(formatDecimal(coreMicroseconds, digits: 1)) core-µs/voxel); total \(formatDecimal(summary.totalSeconds, digits: 2)) s; wrote \(outputs)")
+        return lines
     }
 }
 
-/// The cores of this node divided by the MPI ranks on it (from Open MPI's, MPICH's or slurm's
-/// environment; 1 rank without them).
-func coresPerLocalRank() -> Int {
-    let environment = ProcessInfo.processInfo.environment
-    let local = ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"]
-        .compactMap { environment[$0].flatMap { Int($0) } }.first ?? 1
-    return max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, local))
-}
-
-/// A logger that writes "localscale: LEVEL: message" lines to stderr.
-func makeLogger(quiet: Bool) -> Logger {
-    var logger = Logger(label: "localscale") { _ in PlainStderrHandler() }
-    logger.logLevel = quiet ? .warning : .info
-    return logger
-}
-
-/// swift-log handler for a command-line tool: one plain line per message on stderr.
-struct PlainStderrHandler: LogHandler {
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let prefix = event.level >= .warning ? "localscale: \(event.level): " : "localscale: "
-        FileHandle.standardError.write(Data((prefix + event.message.description + "\n").utf8))
-    }
-}
-
-extension Duration {
-    /// This duration in seconds.
-    var seconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) * 1e-18
+extension Provenance {
+    /// This binary and its command line.
+    static var ofThisRun: Provenance {
+        Provenance(version: LocalScaleCommand.version, build: BuildInfo.provenance, commandLine: CommandLine.arguments)
     }
 }

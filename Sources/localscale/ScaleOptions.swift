@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import LocScaleCore
-import Logging
+import LocScaleEngine
 
 /// The maps `scale` reads (the model comes from `ModelSource`).
 struct ScaleInputOptions: ParsableArguments {
@@ -14,19 +14,15 @@ struct ScaleInputOptions: ParsableArguments {
     @Option(name: .customLong("mask"), help: ArgumentHelp("Mask on the same grid; voxels >= 0.5 are scaled (default: all voxels).", valueName: "mask.mrc"))
     var maskPath: String?
 
-    /// The experimental map's path, or the first half map's (for messages and the grid).
-    var experimentalPath: String { experimentalPathOption ?? halfMapPaths.first ?? "" }
+    /// The experimental map (the checks of `validate()` passed).
+    var experimental: ExperimentalInput {
+        halfMapPaths.count == 2 ? .halfMaps(halfMapPaths[0], halfMapPaths[1]) : .map(experimentalPathOption ?? "")
+    }
 
     func validate() throws {
         guard (experimentalPathOption == nil) != halfMapPaths.isEmpty, halfMapPaths.isEmpty || halfMapPaths.count == 2 else {
             throw ValidationError("give either --em MAP.mrc or --half-maps HALF1.mrc HALF2.mrc")
         }
-    }
-
-    /// The maps read, with their options.
-    var paths: [NamedPath] {
-        (experimentalPathOption.map { [NamedPath("--em", $0)] } ?? []) + halfMapPaths.map { NamedPath("--half-maps", $0) }
-            + (maskPath.map { [NamedPath("--mask", $0)] } ?? [])
     }
 }
 
@@ -98,13 +94,10 @@ struct ScaleOutputOptions: ParsableArguments {
         }
     }
 
-    /// The files written, with their options.
-    var paths: [NamedPath] {
-        [outputPath.map { NamedPath("--out", $0) }, hdf5Path.map { NamedPath("--hdf5", $0) },
-         timingsPath.map { NamedPath("--timings-json", $0) }, savedModelMapPath.map { NamedPath("--save-model-map", $0) }]
-            .compactMap { $0 }
-            + (reportDirectory.map { ValidationReport.files(in: $0, maps: ["input", "output"]) } ?? [])
-                .map { NamedPath("--report", $0) }
+    /// The files written.
+    var outputs: ScaleOutputs {
+        ScaleOutputs(map: outputPath, hdf5: hdf5Path, timingsJSON: timingsPath, reportDirectory: reportDirectory,
+                     savedModelMap: savedModelMapPath)
     }
 }
 
@@ -140,23 +133,6 @@ struct ScalePerformanceOptions: ParsableArguments {
 
     /// Whether rank 0 shows a progress line.
     var showsProgress: Bool { !quiet && (progress || isatty(STDERR_FILENO) == 1) }
-
-    /// Loads the wisdom file, if any; true when it held plans.
-    func loadWisdom(logger: Logger) -> Bool {
-        guard let path = wisdomFile() else { return false }
-        let loaded = FFTW.importWisdom(from: path)
-        if !loaded && FileManager.default.fileExists(atPath: path) {
-            logger.warning("\(path) is not FFTW wisdom this build can read; planning afresh (outputs may differ from earlier runs in the last bit)")
-        }
-        return loaded
-    }
-
-    /// Saves the plans to the wisdom file, if any (a failure only warns).
-    func saveWisdom(logger: Logger, hadWisdom: Bool) {
-        guard let wisdom = wisdomFile() else { return }
-        do { try FFTW.exportWisdom(to: wisdom) } catch { logger.warning("\(error)") }
-        logger.info("FFTW plans (\(planning.rawValue)) \(hadWisdom ? "from" : "saved to") \(wisdom)")
-    }
 
     /// The wisdom file to use, or nil for none.
     func wisdomFile() -> String? {

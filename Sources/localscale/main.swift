@@ -1,4 +1,5 @@
 import ArgumentParser
+import LocScaleEngine
 import Foundation
 
 // Exit status: 0 success (and --help, --version), 2 bad usage, 1 bad input or any failure.

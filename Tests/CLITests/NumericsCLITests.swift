@@ -3,7 +3,7 @@ import Testing
 import LocScaleCore
 import TestSupport
 
-/// Numerical policy (DESIGN §1.5) through the binary: the output does not depend on the
+/// Numerical policy (ARCHITECTURE §1.5) through the binary: the output does not depend on the
 /// experimental map's scale and follows the model map's; hostile magnitudes are refused or
 /// computed without overflow; nothing non-finite is written.
 @Suite("numerics: scale invariance and finite outputs", .serialized)

@@ -81,7 +81,7 @@ def main():
     shape, vox, org, nst, header = read_geometry(a.em)
     n_xyz = np.array(shape[::-1])
     dmin = a.dmin if a.dmin else 2 * vox.max()
-    origin = org if np.any(org != 0) else nst * vox  # DESIGN §1.1 position rule
+    origin = org if np.any(org != 0) else nst * vox  # ARCHITECTURE §1.1 position rule
     cell = n_xyz * vox
 
     st = gemmi.read_structure(a.model)

@@ -96,7 +96,7 @@ def cut_cube(ext, c, w):
 
 
 # --------------------------------------------------------------------------------------------
-# DESIGN §1.2 ("exact" mode), naive: full complex FFT, inverse FFT per voxel
+# ARCHITECTURE §1.2 ("exact" mode), naive: full complex FFT, inverse FFT per voxel
 # --------------------------------------------------------------------------------------------
 def exact_shells(P):
     k = np.rint(np.fft.fftfreq(P) * P)  # wrapped integer frequency index (exact integers)
@@ -131,7 +131,7 @@ def exact_voxel(cE, cM, P, shells, nshell, offset=(0, 0, 0)):
 
 
 def exact_voxel_fast(cE, cM, P, pad_factor_unused=None):
-    """DESIGN §1.2's one-pass formula (r2c half spectrum, Hermitian weights, cube shifted so c is
+    """ARCHITECTURE §1.2's one-pass formula (r2c half spectrum, Hermitian weights, cube shifted so c is
     at index 0, no inverse FFT).  Only used as a self-check against the naive path."""
     w = cE.shape[0]
     padE = np.zeros((P, P, P))
@@ -311,7 +311,7 @@ def self_checks(E, M, mask, rng):
         worst["compat_rfft_vs_fft"] = max(worst.get("compat_rfft_vs_fft", 0), abs(a - b))
         worst["compat_naive_vs_onepass"] = max(worst.get("compat_naive_vs_onepass", 0), abs(a - f))
     # 2. exact: invariant to where the cube sits in the padded box (read-out index compensated),
-    #    and equal to DESIGN §1.2's one-pass formula (r2c weights, no inverse FFT)
+    #    and equal to ARCHITECTURE §1.2's one-pass formula (r2c weights, no inverse FFT)
     for w, pf in ((8, 2), (8, 1), (7, 2), (7, 1)):
         P = padded_size(w, pf)
         shells, nshell = exact_shells(P)

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import LocScaleCore
 
-/// PDB 5ME2 and its mmCIF 5NI1 from the ccpem-utils wheel (DESIGN §5), fetched by
+/// PDB 5ME2 and its mmCIF 5NI1 from the ccpem-utils wheel, fetched by
 /// Tests/Fixtures/fetch_emd3488.sh into LOCALSCALE_TESTDATA; a bare `swift test` without it
 /// skips this suite. Expected numbers measured with PyPI gemmi 0.7.5
 /// (`st = gemmi.read_structure(f); st[0].count_atom_sites()`, element counts over `st[0].all()`).

@@ -2,7 +2,7 @@ import CFFTW
 
 /// How hard FFTW searches for a fast plan. Plans are made once per run, so the default is the
 /// most thorough search that stays within seconds.
-public enum FFTPlanning: String, CaseIterable, Sendable {
+public enum FFTPlanning: String, CaseIterable, Codable, Sendable {
     case estimate, measure, patient
 
     var flags: UInt32 {

@@ -3,7 +3,7 @@
 /// not wrap one side's filters into the other's cubes), then grown to FFT-friendly sizes. Grid
 /// voxels outside the map's box hold the map's mean outside the mask, the value exact mode
 /// extends its cubes with. The cost of the fast mode follows this grid, not the number of voxels.
-public struct FastBox: Equatable, Sendable {
+public struct FastBox: Equatable, Codable, Sendable {
     /// The map's box, in voxels.
     public let shape: XYZ<Int>
     /// Box index of the grid's voxel (0, 0, 0) along x, y, z (negative where the grid extends

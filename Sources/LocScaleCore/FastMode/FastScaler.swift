@@ -135,7 +135,7 @@ public final class FastScaler {
     }
 
     /// Fraction of a shell's mean experimental power (over the voxels to scale) below which a
-    /// voxel's power is taken for rounding noise and its gain is 0 (DESIGN §1.5).
+    /// voxel's power is taken for rounding noise and its gain is 0 (ARCHITECTURE §1.5).
     /// Where the map is zero, exact mode's power is 0 but the estimate is the rounding noise
     /// that the float grid FFTs leave of the rest of the map, and the gain, dividing by it, made
     /// spikes of 1e4 (EMD-3488 unmasked) to 1e7 (a blob in zeros). 1e-6 removes them and leaves

@@ -86,3 +86,6 @@ public struct Grid: Equatable, Sendable {
     @inline(__always)
     public func index(x: Int, y: Int, z: Int) -> Int { (z * shape.y + y) * shape.x + x }
 }
+
+/// Encoded as `{"x": …, "y": …, "z": …}` (for job descriptions and run plans).
+extension XYZ: Codable where Scalar: Codable {}

@@ -18,7 +18,7 @@ public enum MapRangeError: Error, Equatable, CustomStringConvertible {
 }
 
 /// Powers of two that bring the experimental and the model map near 1 before the kernels
-/// (DESIGN §1.5). Exact mode carries both cubes in one complex float FFT, so a map much smaller
+/// (ARCHITECTURE §1.5). Exact mode carries both cubes in one complex float FFT, so a map much smaller
 /// than the other drowns in the larger one's rounding, and squares of maps far from 1 under- or
 /// overflow in float. Every mode's output is homogeneous — `out(E·2^a, M·2^b) = 2^b · out(E, M)`
 /// — so the run scales `E` by `2^−experimentalExponent`, `M` by `2^−modelExponent`, and the

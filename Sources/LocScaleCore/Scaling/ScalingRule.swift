@@ -1,6 +1,7 @@
-/// Which numerical rules the per-voxel scaling follows.
-public enum ScalingRule: Equatable, Sendable {
-    /// DESIGN §1.2: the cube zero-padded to a smooth size ≥ `padFactor · w`, shells
+/// Which numerical rules the per-voxel scaling follows. Encoded as `{"exact":{"padFactor":2}}`
+/// or `{"locscale2":{}}`.
+public enum ScalingRule: Equatable, Codable, Sendable {
+    /// ARCHITECTURE §1.2: the cube zero-padded to a smooth size ≥ `padFactor · w`, shells
     /// `round(|k|)` over all octants, gain `sqrt(PM/PE)`.
     case exact(padFactor: Double)
     /// LocScale 2.4.1 (docs/COMPAT-LOCSCALE2.md): no padding, floor shells of raw rfft indices,

@@ -27,7 +27,7 @@ public struct WindowSource: @unchecked Sendable {
     public var planes: Range<Int> { firstPlane ..< firstPlane + experimental.count / (shape.x * shape.y) }
 }
 
-/// Scales one voxel at a time (paper eq. 4–5, DESIGN §1.2): one forward complex FFT of the two
+/// Scales one voxel at a time (paper eq. 4–5, ARCHITECTURE §1.2): one forward complex FFT of the two
 /// padded cubes (experimental as real part, model as imaginary part), then one pass over the
 /// half-spectrum that separates the two spectra and reduces each coefficient, and one pass per
 /// shell that sums the experimental and model powers and the real parts that the central voxel's

@@ -3,7 +3,7 @@ import LocScaleCore
 
 /// `DIR/report.html` (one self-contained page: inline SVG, no scripts, no network), `DIR/summary.json`
 /// and CSV files, for one or more validated maps (e.g. input and output of `scale`).
-struct ValidationReport {
+public struct ValidationReport {
     let validations: [MapValidation]
     /// Run parameters shown in a table, in order.
     let parameters: [(String, String)]
@@ -13,7 +13,7 @@ struct ValidationReport {
     private static let colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
 
     /// The files a report on maps named `maps` ("input", "output", "map") writes into `directory`.
-    static func files(in directory: String, maps: [String]) -> [String] {
+    public static func files(in directory: String, maps: [String]) -> [String] {
         (["report.html", "summary.json"] + maps.flatMap { ["fsc-\($0).csv", "residues-\($0).csv"] })
             .map { directory + "/" + $0 }
     }

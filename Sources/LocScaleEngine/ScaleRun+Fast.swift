@@ -2,16 +2,16 @@ import Foundation
 import LocScaleCore
 import LocScaleParallel
 
-extension DistributedScaling {
+extension ScaleRun {
     /// Fast mode (FASTMODE.md): the grid of `FastBox` in FFTW-MPI's z-slabs, one filter bank
     /// pass per shell with distributed FFTs and halos of a window for the cube sums along z.
     /// - Returns: the whole output map on rank 0 ([] elsewhere), and the plane imbalance.
-    func scaleFast(_ whole: inout WholeMaps, setup: RunSetup, clock: PhaseClock) throws -> ([Float], Double) {
-        let shape = XYZ(setup.shape[0], setup.shape[1], setup.shape[2])
-        let box = FastBox(shape: shape, start: XYZ(setup.fastStart![0], setup.fastStart![1], setup.fastStart![2]),
-                          size: XYZ(setup.fastSize![0], setup.fastSize![1], setup.fastSize![2]))
-        let slabs = try DistributedSlabGrid(size: box.size, communicator: comm, planning: command.performance.planning,
-                                            threads: command.threads)
+    func scaleFast(_ whole: inout WholeMaps, setup: RunSetup, plan: FastPlan,
+                   clock: PhaseClock) throws -> ([Float], Double) {
+        let shape = setup.shape
+        let box = plan.box
+        let slabs = try DistributedSlabGrid(size: box.size, communicator: comm, planning: job.planning,
+                                            threads: job.threads)
         let planes = slabs.planes, plane = box.size.x * box.size.y
         clock.timings.planes = max(0, min(shape.z, box.start.z + planes.lowerBound)) ..< max(0, min(shape.z, box.start.z + planes.upperBound))
         let counts = slabs.planesOfAllRanks.map { $0.count * plane }
@@ -32,20 +32,20 @@ extension DistributedScaling {
         }
         var slabE = try slab(of: &whole.experimental, outside: setup.experimentalOutside)
         var slabM = try slab(of: &whole.model, outside: setup.modelOutside)
-        clock.end(1)
+        clock.end(.scatter)
         killForFaultTest()
 
         clock.timings.voxels = voxels.count
-        let scaler = FastScaler(grid: slabs, window: setup.window, padFactor: setup.padFactor!,
-                                exactShells: setup.exactShells, threads: command.threads)
+        let scaler = FastScaler(grid: slabs, window: setup.window, padFactor: plan.padFactor,
+                                exactShells: plan.exactShells, threads: job.threads)
         let counter = ScalingProgress(total: voxels.count)
-        let reporter = comm.isRoot && command.performance.showsProgress ? ProgressLine(progress: counter) : nil
+        let reporter = comm.isRoot && job.progress ? ProgressLine(progress: counter) : nil
         reporter?.start()
         let values = try scaler.scale(experimental: &slabE, model: &slabM, voxels: voxels, progress: counter)
         reporter?.finish()
-        clock.end(3)
-        clock.timings.seconds[2] = slabs.haloSeconds
-        clock.timings.seconds[3] -= slabs.haloSeconds
+        clock.end(.compute)
+        clock.timings.seconds[Phase.halo.rawValue] = slabs.haloSeconds
+        clock.timings.seconds[Phase.compute.rawValue] -= slabs.haloSeconds
 
         var slabOut = [Float](repeating: 0, count: planes.count * plane)
         for (n, i) in voxels.enumerated() { slabOut[i] = values[n] }
@@ -53,7 +53,7 @@ extension DistributedScaling {
         var gathered = [Float](repeating: 0, count: comm.isRoot ? shape.x * shape.y * shape.z : 0)
         for i in whole.voxels { gathered[i] = gridOut[box.gridIndex(ofBoxIndex: i)] }
         whole.voxels = []
-        clock.end(4)
+        clock.end(.gather)
         return (gathered, SlabPartition(ranges: slabs.planesOfAllRanks).imbalance)
     }
 }

@@ -2,11 +2,11 @@ import Foundation
 import LocScaleCore
 import LocScaleParallel
 
-extension DistributedScaling {
+extension ScaleRun {
     /// Exact mode: slabs with equal masked voxels, halos of a window, every voxel scaled alone.
     /// - Returns: the whole output map on rank 0 ([] elsewhere), and the work imbalance.
     func scaleExact(_ whole: inout WholeMaps, setup: RunSetup, clock: PhaseClock) throws -> ([Float], Double) {
-        let shape = XYZ(setup.shape[0], setup.shape[1], setup.shape[2])
+        let shape = setup.shape
         let plane = shape.x * shape.y
         let layout = SpectrumLayout(window: setup.window, rule: setup.rule)
         let partition = SlabPartition(planeCounts: setup.planeCounts, ranks: comm.size)
@@ -30,7 +30,7 @@ extension DistributedScaling {
         whole.experimental = []
         var coreM = try comm.scatter(whole.model, counts: counts, displacements: displacements)
         whole.model = []
-        clock.end(1)
+        clock.end(.scatter)
 
         // Halos: the planes of other ranks' cores that this rank's windows reach.
         let below = layout.centre, above = layout.window - 1 - layout.centre
@@ -44,14 +44,14 @@ extension DistributedScaling {
             try comm.planes(held, core: core, local: $0, planeStride: plane, transfers: transfers)
         }
         coreM = []
-        clock.end(2)
+        clock.end(.halo)
         killForFaultTest()
 
         // This rank's voxels, scaled with its threads.
         clock.timings.voxels = voxels.count
-        let fft = CubeFFT(padded: layout.padded, filled: layout.window, planning: command.performance.planning)
+        let fft = CubeFFT(padded: layout.padded, filled: layout.window, planning: job.planning)
         let counter = ScalingProgress(total: voxels.count)
-        let reporter = comm.isRoot && command.performance.showsProgress ? ProgressLine(progress: counter) : nil
+        let reporter = comm.isRoot && job.progress ? ProgressLine(progress: counter) : nil
         reporter?.start()
         var coreOut = [Float](repeating: 0, count: core.count * plane)
         let values = slabE.withUnsafeBufferPointer { e in
@@ -60,15 +60,15 @@ extension DistributedScaling {
                                           experimentalOutside: Float(bitPattern: setup.experimentalOutside),
                                           modelOutside: Float(bitPattern: setup.modelOutside))
                 return LocalScaling.scale(source, voxels: voxels, layout: layout, fft: fft,
-                                          threads: command.threads, progress: counter)
+                                          threads: job.threads, progress: counter)
             }
         }
         for (n, i) in voxels.enumerated() { coreOut[i - core.lowerBound * plane] = values[n] }
         reporter?.finish()
-        clock.end(3)
+        clock.end(.compute)
 
         let gathered = try comm.gather(coreOut, counts: counts, displacements: displacements, total: shape.x * shape.y * shape.z)
-        clock.end(4)
+        clock.end(.gather)
         return (gathered, partition.imbalance)
     }
 }

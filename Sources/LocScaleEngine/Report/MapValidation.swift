@@ -3,7 +3,7 @@ import LocScaleCore
 
 /// The validation numbers of one map against a model map (and optionally half maps and the
 /// atomic model): FSC curves, RSCC, radial profiles with Guinier B, per-residue RSCC.
-struct MapValidation {
+public struct MapValidation {
     let name: String
     let map: Volume
     let modelMap: Volume
@@ -85,8 +85,8 @@ struct MapValidation {
         return out
     }
 
-    /// Lines for the terminal.
-    var lines: [String] {
+    /// The summary lines `validate` prints and `scale --report` logs.
+    public var lines: [String] {
         var lines = ["\(name): FSC with the model map 0.5 at \(formatDecimal(fsc.resolution(at: 0.5), digits: 2)) Å" +
                      (maskedFSC.map { " (masked \(formatDecimal($0.resolution(at: 0.5), digits: 2)) Å)" } ?? "") +
                      "; RSCC \(formatDecimal(rscc, digits: 4))" + (rsccNearAtoms.map { " (within 2.5 Å of atoms \(formatDecimal($0, digits: 4)))" } ?? "")]

@@ -1,0 +1,111 @@
+import Foundation
+import LocScaleCore
+import LocScaleParallel
+import Logging
+
+/// `simulate` on any number of MPI ranks: the model map of an atomic model on the grid of a map,
+/// written by rank 0. Collective: every rank calls `run()`.
+public struct SimulateRun {
+    let job: SimulateJob
+    let comm: Communicator
+    let logger: Logger
+
+    public init(job: SimulateJob, communicator: Communicator, logger: Logger) {
+        self.job = job
+        self.comm = communicator
+        self.logger = logger
+    }
+
+    /// Runs the job. - Returns: the seconds it took, on every rank.
+    public func run() throws -> Double {
+        let start = Date()
+        try comm.rootTries { try OutputFiles.checkWritable(job.out) }
+        let simulation = DistributedSimulation(comm: comm, logger: logger)
+        let grid = try simulation.sharedGrid(of: job.like)
+        let map = try simulation.modelMap(of: job.model, options: job.options, grid: grid, threads: job.threads)
+        try comm.rootTries {
+            if let map {
+                let label = "localscale \(job.provenance.version): simulate \(job.model) like \(job.like)"
+                try MRCFile.write(map, to: job.out, labels: [label])
+            }
+        }
+        return Date().timeIntervalSince(start)
+    }
+}
+
+/// Model maps on any number of ranks: every rank sums the atoms on its z-slab of the fine grid,
+/// the fine grid is transformed with FFTW-MPI, each rank cuts and folds its planes of
+/// coefficients and sends each to the rank that holds that plane of the map grid's spectrum, the
+/// map grid is transformed back with FFTW-MPI, and the slabs are gathered to rank 0.
+struct DistributedSimulation {
+    let comm: Communicator
+    let logger: Logger
+
+    /// The grid of the map at `path`, read by rank 0 first (an error there is every rank's).
+    func sharedGrid(of path: String) throws -> Grid {
+        try comm.rootTries { _ = try MRCFile.readHeader(path: path) }
+        return try MRCFile.readHeader(path: path).grid
+    }
+
+    /// The model map of the model at `path` on `grid`: the whole map on rank 0, nil elsewhere
+    /// (collective). Rank 0 reads and checks the model first; the others read it afterwards.
+    func modelMap(of path: String, options: AtomicModelOptions, grid: Grid, threads: Int) throws -> Volume? {
+        let start = Date()
+        func load() throws -> (AtomicModel, DensitySimulator) {
+            let model = try options.read(path)
+            let simulator = try DensitySimulator(grid: grid, resolution: options.resolution)
+            try simulator.checkFrame(model)
+            return (model, simulator)
+        }
+        let (model, simulator) = try comm.rootTries(load) ?? load()
+        let atoms = PreparedAtoms(model, simulator: simulator)
+        let n = grid.shape, fine = simulator.fineShape
+
+        // Atoms on this rank's slab of the fine grid, then its spectrum.
+        let fineFFT = DistributedRealFFT(nz: fine.z, ny: fine.y, nx: fine.x, communicator: comm)
+        if !fineFFT.planes.isEmpty {
+            simulator.sumAtoms(atoms, into: fineFFT.local, planes: fineFFT.planes, rowLength: fineFFT.rowLength,
+                               threads: threads)
+        }
+        let summed = Date()
+        fineFFT.forward()
+
+        // Cut, unblur, fold; each contribution goes to the rank holding its plane of the map grid.
+        let coarseFFT = DistributedRealFFT(nz: n.z, ny: n.y, nx: n.x, communicator: comm)
+        let layout = try coarseFFT.planesOfAllRanks(comm)
+        let owner = (0..<n.z).map { z in layout.firstIndex { $0.contains(z) }! }
+        var outgoing = [[Float]](repeating: [], count: comm.size)
+        let planeFloats = fine.y * fineFFT.rowLength
+        for kz in fineFFT.planes {
+            simulator.fold(plane: kz, of: fineFFT.local.baseAddress! + (kz - fineFFT.planes.lowerBound) * planeFloats,
+                           blur: atoms.blur) { cz, cy, cx, re, im in
+                let r = owner[cz]
+                outgoing[r].append(Float(cz)); outgoing[r].append(Float(cy)); outgoing[r].append(Float(cx))
+                outgoing[r].append(re); outgoing[r].append(im)
+            }
+        }
+        let incoming = try comm.allToAll(outgoing)
+        let coarseRow = coarseFFT.rowLength
+        for block in incoming {
+            for t in stride(from: 0, to: block.count, by: 5) {
+                let (cz, cy, cx) = (Int(block[t]), Int(block[t + 1]), Int(block[t + 2]))
+                let at = ((cz - coarseFFT.planes.lowerBound) * n.y + cy) * coarseRow + 2 * cx
+                coarseFFT.local[at] += block[t + 3]
+                coarseFFT.local[at + 1] += block[t + 4]
+            }
+        }
+        coarseFFT.inverse()
+
+        // This rank's planes of the map (padding dropped, normalised), gathered to rank 0.
+        let scale = 1 / Float(fine.x * fine.y * fine.z)
+        var slab = [Float](repeating: 0, count: coarseFFT.planes.count * n.y * n.x)
+        for p in 0..<coarseFFT.planes.count * n.y {
+            for x in 0..<n.x { slab[p * n.x + x] = coarseFFT.local[p * coarseRow + x] * scale }
+        }
+        let counts = layout.map { $0.count * n.y * n.x }
+        let displacements = layout.map { $0.lowerBound * n.y * n.x }
+        let map = try comm.gather(slab, counts: counts, displacements: displacements, total: n.x * n.y * n.z)
+        logger.info("model map of \(path): \(model.atoms.count) atoms, d_min \(formatDecimal(simulator.resolution)) Å on \(n.x)×\(n.y)×\(n.z), \(comm.size) rank(s) × \(threads) thread(s); atoms \(formatDecimal(summed.timeIntervalSince(start), digits: 2)) s, total \(formatDecimal(Date().timeIntervalSince(start), digits: 2)) s")
+        return comm.isRoot ? Volume(grid: grid, values: map) : nil
+    }
+}
