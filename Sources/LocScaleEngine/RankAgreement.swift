@@ -3,36 +3,17 @@ import LocScaleCore
 import LocScaleParallel
 import Logging
 
-/// A failure every rank knows of (rank 0 broadcast it): rank 0 carries the error itself.
-public struct AgreedFailure: Error {
-    public let error: Error?
-}
-
 /// Thrown once a failure has been reported: exit 1 without another message.
 public struct ReportedOnRankZero: Error {
     public init() {}
 }
 
 extension Communicator {
-    /// Rank 0 tries, every rank agrees: runs `body` on rank 0 only and broadcasts whether it
-    /// failed (collective). Rank 0's error reaches every rank as an `AgreedFailure`.
+    /// Rank 0 tries, every rank agrees: runs `body` on rank 0 only; when it fails, every rank
+    /// throws `AgreedFailure` with rank 0's line (collective).
     /// - Returns: `body`'s value on rank 0, nil on the other ranks.
     func rootTries<T>(_ body: () throws -> T) throws -> T? {
-        var value: T?
-        var failure: Error?
-        if isRoot {
-            do { value = try body() } catch { failure = error }
-        }
-        try agree(on: failure)
-        return value
-    }
-
-    /// Rank 0's `failure` on every rank, as an `AgreedFailure`; nothing when rank 0 had none
-    /// (collective; `failure` is ignored on the other ranks).
-    private func agree(on failure: Error?) throws {
-        let message = try broadcast(isRoot ? failure.map { "\($0)" } ?? "" : "")
-        guard !message.isEmpty else { return }
-        throw AgreedFailure(error: isRoot ? failure : nil)
+        try agree { isRoot ? try body() : nil }
     }
 }
 
@@ -46,8 +27,8 @@ public func runOnRanks(quiet: Bool, _ body: (Communicator, Logger) throws -> Voi
     do {
         try body(comm, logger)
     } catch let failure as AgreedFailure {
-        if let error = failure.error {
-            FileHandle.standardError.write(Data("localscale: error: \(error)\n".utf8))
+        if comm.isRoot {
+            FileHandle.standardError.write(Data("localscale: error: \(failure)\n".utf8))
         }
         try? comm.barrier()
         comm.finish()

@@ -75,8 +75,8 @@ struct ScaleRunTests {
         #expect {
             _ = try Self.run(job)
         } throws: { error in
-            guard let agreed = error as? AgreedFailure, let cause = agreed.error else { return false }
-            return "\(cause)".hasPrefix(scratch.file("missing.mrc") + ":")
+            guard let agreed = error as? AgreedFailure else { return false }
+            return agreed.description.hasPrefix(scratch.file("missing.mrc") + ":")
         }
         #expect(!FileManager.default.fileExists(atPath: scratch.file("out.mrc")))
     }
@@ -90,7 +90,7 @@ struct ScaleRunTests {
         #expect {
             _ = try Self.run(job)
         } throws: { error in
-            "\((error as? AgreedFailure)?.error as Any)".contains("cannot follow the locscale2 rule")
+            (error as? AgreedFailure)?.description.contains("cannot follow the locscale2 rule") == true
         }
     }
 }
