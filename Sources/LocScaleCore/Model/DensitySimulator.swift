@@ -43,8 +43,11 @@ public struct DensitySimulator: Sendable {
     public let resolution: Double
     /// Fine-grid points per map voxel along each axis.
     public let oversampling = 2
-    /// The smallest total B (form factor + atom + extra blur) any Gaussian gets, Å².
-    public let minimumTotalB = 40.0
+    /// The smallest total B (form factor + atom + extra blur) any Gaussian gets, Å²: 40 Å² for
+    /// voxels of 0.5 Å and more, 160 Å⁻² × (largest voxel size)² below, so that the unblur
+    /// `exp(B_extra s²/4)` at the cut stays under e¹⁰ (with 40 Å² it reaches 10²⁷ at 0.2 Å voxels
+    /// and float rounding noise becomes the map) with the same margin against aliasing as at 0.5 Å.
+    public let minimumTotalB: Double
     /// Relative level, against an atom's peak, out to which it is summed.
     public let cutoff = 1e-5
 
@@ -57,6 +60,8 @@ public struct DensitySimulator: Sendable {
             throw SimulationError.resolutionBeyondNyquist(resolution: d, nyquist: nyquist)
         }
         self.resolution = d
+        let largest = grid.voxelSize.array.max()!
+        minimumTotalB = min(40, 160 * largest * largest)
     }
 
     /// Fails when fewer than half of the atoms lie inside the map box (a frame mismatch), when an
