@@ -7,9 +7,11 @@ import LocScaleCore
 @Suite("Bad atomic models (simulate, scale --model)")
 struct ModelBadInputTests {
     /// A PDB file of three atoms inside em.mrc's box, ALA A 3, the CA (serial 2) given `x`, `b`, `occupancy`.
-    static func model(x: String = "6.000", b: String = "20.00", occupancy: String = "1.00", allOccupancies: String? = nil) -> Data {
+    static func model(x: String = "6.000", b: String = "20.00", occupancy: String = "1.00",
+                      allOccupancies: String? = nil) -> Data {
         func right(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
-        func line(_ serial: Int, _ name: String, _ x: String, _ y: String, _ z: String, _ occupancy: String, _ b: String) -> String {
+        func line(_ serial: Int, _ name: String, _ x: String, _ y: String, _ z: String, _ occupancy: String,
+                  _ b: String) -> String {
             "ATOM  " + right(String(serial), 5) + "  " + name.padding(toLength: 4, withPad: " ", startingAt: 0)
                 + "ALA A   3    " + right(x, 8) + right(y, 8) + right(z, 8) + right(allOccupancies ?? occupancy, 6)
                 + right(b, 6) + "           C\n"

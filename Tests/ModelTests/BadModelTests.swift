@@ -92,7 +92,8 @@ struct BadModelTests {
         let path = scratch.write("zero.pdb", text)
         let error = modelError { _ = try AtomicModel.read(path: path) }
         #expect(error == .zeroOccupancy(path: path, model: 1, count: 2))
-        #expect(error?.description == "\(path): all 2 atoms of model 1 have zero occupancy (the model map would be zero)")
+        #expect(error?.description == "\(path): all 2 atoms of model 1 have zero occupancy"
+                + " (the model map would be zero)")
     }
 
     @Test("a directory, a FIFO, corrupt or truncated gzip data and binary data each get their own line")
@@ -205,9 +206,11 @@ struct BadModelTests {
         let model = try AtomicModel.read(path: scratch.write("wide.pdb", threeAtoms(b: "999.00")))
         // 8 voxels of 1 Å: the B = 999 Å² atom reaches ~19 Å.
         let small = Grid(shape: XYZ(8, 8, 8), voxelSize: XYZ(1, 1, 1), origin: XYZ(2, 7, 17))
-        let error = #expect(throws: SimulationError.self) { try DensitySimulator(grid: small, resolution: nil).checkFrame(model) }
-        let radius = PreparedAtoms(model, simulator: try DensitySimulator(grid: small, resolution: nil)).densities[1].radius
-        #expect(error == .atomWiderThanBox(path: model.path, atom: "2 (CA ALA A 3)", radius: radius, axis: "x", edge: 8))
+        let simulator = try DensitySimulator(grid: small, resolution: nil)
+        let error = #expect(throws: SimulationError.self) { try simulator.checkFrame(model) }
+        let radius = PreparedAtoms(model, simulator: simulator).densities[1].radius
+        #expect(error == .atomWiderThanBox(path: model.path, atom: "2 (CA ALA A 3)", radius: radius, axis: "x",
+                                           edge: 8))
         #expect(error?.description == "\(model.path): atom 2 (CA ALA A 3) spreads \(formatDecimal(radius, digits: 1)) Å"
                 + " from its centre, more than the map box's x edge of 8 Å; is the voxel size right?")
         #expect(radius > 15 && radius < 25)
@@ -217,8 +220,10 @@ struct BadModelTests {
         let far = try AtomicModel.read(path: scratch.write("far.pdb",
             atomLine(1, "N", x: "10000.000", occupancy: "0.00") + atomLine(2, "CA", x: "0.000", y: "0.000", z: "0.000")
                 + atomLine(3, "C", x: "0.000", y: "0.000", z: "0.000")))
-        let tiny = Grid(shape: XYZ(100, 100, 100), voxelSize: XYZ(1e-12, 1e-12, 1e-12), origin: XYZ(-5e-11, -5e-11, -5e-11))
-        let farError = #expect(throws: SimulationError.self) { try DensitySimulator(grid: tiny, resolution: nil).checkFrame(far) }
+        let tiny = Grid(shape: XYZ(100, 100, 100), voxelSize: XYZ(1e-12, 1e-12, 1e-12),
+                        origin: XYZ(-5e-11, -5e-11, -5e-11))
+        let tinySimulator = try DensitySimulator(grid: tiny, resolution: nil)
+        let farError = #expect(throws: SimulationError.self) { try tinySimulator.checkFrame(far) }
         #expect(farError?.description == "\(far.path): atom 1 (N ALA A 3) lies 2e+16 voxels from the map's first voxel,"
                 + " too far to index; is the voxel size right?")
     }
