@@ -5,8 +5,10 @@
 
 #include <gemmi/c4322.hpp>
 #include <gemmi/elem.hpp>
-#include <gemmi/gz.hpp>       // MaybeGzipped: reads .gz transparently (zlib)
-#include <gemmi/mmread.hpp>   // read_structure: PDB, mmCIF, mmJSON by extension
+#include <gemmi/json.hpp>     // read_mmjson_insitu
+#include <gemmi/mmcif.hpp>    // make_structure
+#include <gemmi/mmread.hpp>   // coor_format_from_ext
+#include <gemmi/pdb.hpp>      // read_pdb_from_memory
 #include <gemmi/model.hpp>
 #include <gemmi/version.hpp>
 
@@ -17,9 +19,13 @@
 #include <cstring>
 #include <exception>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include <sys/stat.h>
+#include <zlib.h>
 
 namespace {
 
@@ -104,6 +110,122 @@ struct Pool {
     }
 };
 
+
+// Uncompressed files and gzip data above this are refused (gemmi's own limit is 3 GiB).
+constexpr size_t max_model_bytes = size_t(3) << 30;
+
+// The bytes of the file at `path`, which must be a regular file.
+std::string read_file(const std::string& path) {
+    struct stat info;
+    if (::stat(path.c_str(), &info) != 0)
+        throw std::runtime_error("Failed to open " + path + ": " + std::strerror(errno));
+    if (S_ISDIR(info.st_mode)) throw std::runtime_error("is a directory");
+    if (!S_ISREG(info.st_mode)) throw std::runtime_error("is not a regular file");
+    if (static_cast<uint64_t>(info.st_size) > max_model_bytes)
+        throw std::runtime_error("file of " + std::to_string(info.st_size) + " bytes is larger than 3 GiB");
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) throw std::runtime_error("Failed to open " + path + ": " + std::strerror(errno));
+    std::string bytes;
+    char buffer[65536];
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) {
+        bytes.append(buffer, n);
+        if (bytes.size() > max_model_bytes) {
+            std::fclose(f);
+            throw std::runtime_error("file is larger than 3 GiB");
+        }
+    }
+    bool failed = std::ferror(f) != 0;
+    int error = errno;
+    std::fclose(f);
+    if (failed) throw std::runtime_error(std::string("read error: ") + std::strerror(error));
+    return bytes;
+}
+
+// The uncompressed content of gzip data (several members allowed, as gzip writes them).
+std::string gunzip(const std::string& compressed) {
+    auto corrupt = [](const std::string& why) { return std::runtime_error("corrupt gzip data: " + why); };
+    if (compressed.size() < 2 || static_cast<unsigned char>(compressed[0]) != 0x1f ||
+        static_cast<unsigned char>(compressed[1]) != 0x8b)
+        throw corrupt("no gzip header");
+    std::string out;
+    z_stream z;
+    std::memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) throw std::bad_alloc();
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
+    z.avail_in = static_cast<uInt>(compressed.size());  // < 3 GiB: fits
+    char buffer[65536];
+    for (;;) {
+        z.next_out = reinterpret_cast<Bytef*>(buffer);
+        z.avail_out = sizeof buffer;
+        int status = inflate(&z, Z_NO_FLUSH);
+        out.append(buffer, sizeof buffer - z.avail_out);
+        if (out.size() > max_model_bytes) {
+            inflateEnd(&z);
+            throw std::runtime_error("uncompressed data larger than 3 GiB");
+        }
+        if (status == Z_STREAM_END) {
+            if (z.avail_in == 0) break;
+            inflateReset(&z);  // the next gzip member
+            continue;
+        }
+        if (status == Z_OK) continue;
+        if (status == Z_BUF_ERROR && z.avail_in == 0) {
+            inflateEnd(&z);
+            throw corrupt("unexpected end of data");
+        }
+        std::string why = z.msg != nullptr ? z.msg : "zlib error " + std::to_string(status);
+        inflateEnd(&z);
+        throw corrupt(why);
+    }
+    inflateEnd(&z);
+    return out;
+}
+
+// The offset of the first byte that no text file holds (a control character other than tab,
+// line feed, form feed, vertical tab and carriage return), or npos.
+size_t first_binary_byte(const std::string& bytes) {
+    for (size_t i = 0; i < bytes.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(bytes[i]);
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\v' && c != '\f' && c != '\r') || c == 0x7f)
+            return i;
+    }
+    return std::string::npos;
+}
+
+size_t atom_count(const gemmi::Structure& st) {
+    size_t n = 0;
+    for (const gemmi::Model& model : st.models)
+        for (const gemmi::Chain& chain : model.chains)
+            for (const gemmi::Residue& res : chain.residues) n += res.atoms.size();
+    return n;
+}
+
+// Reads `path` as gemmi's read_structure would (the format by the extension, ".gz"
+// uncompressed), but through one in-memory buffer so that a directory, a corrupt gzip stream
+// and binary data get their own messages.
+gemmi::Structure read_structure(const std::string& path) {
+    bool gzipped = gemmi::iends_with(path, ".gz");
+    std::string base = gzipped ? path.substr(0, path.size() - 3) : path;
+    gemmi::CoorFormat format = gemmi::coor_format_from_ext(base);
+    if (format == gemmi::CoorFormat::Unknown) throw std::runtime_error("Unknown format of " + path + ".");
+    std::string bytes = read_file(path);
+    if (gzipped) bytes = gunzip(bytes);
+    gemmi::Structure st;
+    if (format == gemmi::CoorFormat::Pdb) {
+        st = gemmi::read_pdb_from_memory(bytes.data(), bytes.size(), path);
+    } else if (format == gemmi::CoorFormat::Mmcif) {
+        st = gemmi::make_structure(gemmi::cif::read_memory(bytes.data(), bytes.size(), path.c_str()));
+    } else {
+        st = gemmi::make_structure(gemmi::cif::read_mmjson_insitu(&bytes[0], bytes.size(), path));
+    }
+    size_t binary = first_binary_byte(bytes);
+    if (atom_count(st) == 0 && binary != std::string::npos)
+        throw std::runtime_error(std::string("not a PDB or mmCIF file (binary data at byte ") +
+                        std::to_string(binary) + ")");
+    return st;
+}
+
 }  // namespace
 
 extern "C" int cgemmi_read_atoms(const char* path, int use_model_number, int32_t model_number,
@@ -116,7 +238,7 @@ extern "C" int cgemmi_read_atoms(const char* path, int use_model_number, int32_t
     }
     gemmi::Structure st;
     int status = guarded([&] {
-        st = gemmi::read_structure(gemmi::MaybeGzipped(path));
+        st = read_structure(path);
         return CGEMMI_OK;
     }, CGEMMI_ERROR_READ, " while reading", message, message_size);
     if (status != CGEMMI_OK) return status;
@@ -160,12 +282,12 @@ extern "C" int cgemmi_read_atoms(const char* path, int use_model_number, int32_t
         std::vector<float> b_iso, occ, aniso;
         std::vector<uint8_t> has_aniso, atomic_number;
         std::vector<char> altloc, icode;
-        std::vector<int32_t> resnum;
+        std::vector<int32_t> resnum, serial;
         std::vector<uint32_t> element_off, atom_off, resname_off, chain_off;
         x.reserve(n); y.reserve(n); z.reserve(n);
         b_iso.reserve(n); occ.reserve(n); aniso.reserve(6 * n);
         has_aniso.reserve(n); atomic_number.reserve(n);
-        altloc.reserve(n); icode.reserve(n); resnum.reserve(n);
+        altloc.reserve(n); icode.reserve(n); resnum.reserve(n); serial.reserve(n);
         element_off.reserve(n); atom_off.reserve(n); resname_off.reserve(n); chain_off.reserve(n);
         Pool pool;
 
@@ -191,6 +313,7 @@ extern "C" int cgemmi_read_atoms(const char* path, int use_model_number, int32_t
                     altloc.push_back(atom.altloc);
                     icode.push_back(res.seqid.icode);
                     resnum.push_back(number);
+                    serial.push_back(atom.serial);
                     atomic_number.push_back(
                         static_cast<uint8_t>(atom.element.atomic_number()));
                     element_off.push_back(pool.add_shared(atom.element.name()));
@@ -222,6 +345,7 @@ extern "C" int cgemmi_read_atoms(const char* path, int use_model_number, int32_t
             result.altloc = copy_out(altloc);
             result.insertion_code = copy_out(icode);
             result.residue_number = copy_out(resnum);
+            result.serial = copy_out(serial);
             result.atomic_number = copy_out(atomic_number);
             result.element_offset = copy_out(element_off);
             result.atom_name_offset = copy_out(atom_off);
@@ -251,6 +375,7 @@ extern "C" void cgemmi_atoms_free(CGemmiAtoms* atoms) {
     std::free(atoms->altloc);
     std::free(atoms->insertion_code);
     std::free(atoms->residue_number);
+    std::free(atoms->serial);
     std::free(atoms->atomic_number);
     std::free(atoms->element_offset);
     std::free(atoms->atom_name_offset);

@@ -35,7 +35,7 @@ struct ReaderTests {
             let f = v.map { pdbAniso ? Float($0) * Float(1e-4) : Float(Double($0) / 10_000) }
             return AnisotropicU(u11: f[0], u22: f[1], u33: f[2], u12: f[3], u13: f[4], u23: f[5])
         }
-        return [
+        let atoms = [
             Atom(element: "N", position: [10.123, -2.5, 3.0], bIso: 12.34, anisotropicU: nil,
                  occupancy: 1, altloc: nil, chain: "A", residueNumber: 5, insertionCode: nil,
                  residueName: "ALA", name: "N"),
@@ -63,6 +63,12 @@ struct ReaderTests {
                  occupancy: 1, altloc: nil, chain: "W", residueNumber: 201, insertionCode: nil,
                  residueName: "HOH", name: "O"),
         ]
+        // Serial numbers as in both files (7 is the PDB file's TER record).
+        return zip([1, 2, 3, 4, 5, 6, 8, 9], atoms).map { serial, atom in
+            var atom = atom
+            atom.serial = serial
+            return atom
+        }
     }
 
     @Test("PDB: positions, B, ANISOU, split altloc occupancies, hydrogens, insertion codes",
@@ -100,7 +106,7 @@ struct ReaderTests {
         #expect(second.modelNumber == 2)
         #expect(second.atoms == [Atom(element: "C", position: [1, 2, 3], bIso: 10, anisotropicU: nil,
                                       occupancy: 1, altloc: nil, chain: "A", residueNumber: 1,
-                                      insertionCode: nil, residueName: "GLY", name: "CA")])
+                                      insertionCode: nil, residueName: "GLY", name: "CA", serial: 10)])
     }
 
     @Test("two MODELs: the first by default, either by number; a missing number lists the models")

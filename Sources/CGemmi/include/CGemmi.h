@@ -19,7 +19,8 @@ extern "C" {
 /* Status codes. The message buffer holds one line (no newline) when the code is not OK. */
 enum {
     CGEMMI_OK = 0,
-    /* gemmi could not read the file (missing, unknown format, parse error); gemmi's message. */
+    /* The file could not be read (missing, a directory or not a regular file, unknown format,
+       corrupt gzip data, binary data, parse error); gemmi's message or the shim's. */
     CGEMMI_ERROR_READ = 1,
     /* The requested model number is not in the file; the message lists the models there. */
     CGEMMI_ERROR_NO_SUCH_MODEL = 2,
@@ -61,6 +62,7 @@ typedef struct CGemmiAtoms {
     char *altloc;               /* alternate location indicator, '\0' when none */
     char *insertion_code;       /* residue insertion code, ' ' when none */
     int32_t *residue_number;    /* author residue number, CGEMMI_NO_RESIDUE_NUMBER when unset */
+    int32_t *serial;            /* atom serial number (PDB columns 7-11, mmCIF id), 0 when unset */
     uint8_t *atomic_number;     /* 0 when gemmi does not know the element (symbol "X") */
 
     /* Offsets into `strings`. The element symbol is gemmi's canonical spelling ("C", "Fe",
@@ -75,7 +77,8 @@ typedef struct CGemmiAtoms {
 
 /*
  * Reads a PDB, mmCIF (or mmJSON) file, optionally gzipped (by the ".gz" suffix), the format chosen
- * by gemmi from the file name's extension (.pdb/.ent, .cif/.mmcif, .json).
+ * by gemmi from the file name's extension (.pdb/.ent, .cif/.mmcif, .json). The file must be a
+ * regular file; binary data with no atoms is refused as "not a PDB or mmCIF file".
  *   model_number: the model to read when use_model_number is nonzero; otherwise the first model.
  *   out: filled on success; on CGEMMI_ERROR_NO_SUCH_MODEL only model_count and model_numbers are
  *   set; zeroed on other failures. Call cgemmi_atoms_free on it in every case.

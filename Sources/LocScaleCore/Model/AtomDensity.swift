@@ -59,7 +59,8 @@ struct AtomDensity: Sendable {
                       Int((centre.z - radius / spacing.z).rounded(.up)))
         let high = XYZ(Int((centre.x + radius / spacing.x).rounded(.down)), Int((centre.y + radius / spacing.y).rounded(.down)),
                        Int((centre.z + radius / spacing.z).rounded(.down)))
-        guard low.z <= high.z else { return }
+        // Empty along some axis: a zero radius (occupancy 0) off the grid points.
+        guard low.x <= high.x && low.y <= high.y && low.z <= high.z else { return }
         func wrap(_ i: Int, _ n: Int) -> Int { ((i % n) + n) % n }
         // Does any plane of the atom (wrapped) fall in this thread's block?
         if high.z - low.z + 1 < shape.z {

@@ -39,14 +39,16 @@ public struct Atom: Sendable, Equatable {
     public var residueName: String
     /// Atom name ("CA", "O5'").
     public var name: String
+    /// Serial number (PDB columns 7–11, mmCIF `id`); 0 when the file leaves it unset.
+    public var serial: Int
 
     public init(element: String, position: SIMD3<Double>, bIso: Float, anisotropicU: AnisotropicU?,
                 occupancy: Float, altloc: Character?, chain: String, residueNumber: Int?,
-                insertionCode: Character?, residueName: String, name: String) {
+                insertionCode: Character?, residueName: String, name: String, serial: Int = 0) {
         self.element = element; self.position = position; self.bIso = bIso
         self.anisotropicU = anisotropicU; self.occupancy = occupancy; self.altloc = altloc
         self.chain = chain; self.residueNumber = residueNumber; self.insertionCode = insertionCode
-        self.residueName = residueName; self.name = name
+        self.residueName = residueName; self.name = name; self.serial = serial
     }
 
     /// "chain/residue number+icode/atom" with ":altloc" when there is one, e.g. "A/ALA 12B/CA:A".
@@ -55,6 +57,15 @@ public struct Atom: Sendable, Equatable {
         let icode = insertionCode.map { String($0) } ?? ""
         let alt = altloc.map { ":\($0)" } ?? ""
         return "\(chain)/\(residueName) \(number)\(icode)/\(name)\(alt)"
+    }
+
+    /// "serial (name residue chain number+icode)" with ", altloc X" when there is one, e.g.
+    /// "12 (CA ALA A 3)", "7 (CB SER B 14A, altloc B)".
+    public var serialLabel: String {
+        let number = residueNumber.map(String.init) ?? "?"
+        let icode = insertionCode.map { String($0) } ?? ""
+        let alt = altloc.map { ", altloc \($0)" } ?? ""
+        return "\(serial) (\(name) \(residueName) \(chain) \(number)\(icode)\(alt))"
     }
 }
 
@@ -76,7 +87,8 @@ public struct AtomicModel: Sendable {
     ///
     /// Every atom's element must have an electron scattering factor (H to Cf); otherwise the
     /// read fails naming the first such atom, unless `unknownElementAs` (e.g. "C") gives the
-    /// element to use for them instead.
+    /// element to use for them instead. Positions, B, U and occupancies must be finite and within
+    /// `AtomChecks`' limits, and not every occupancy zero.
     /// - Throws: `ModelError`, its description one line naming the file.
     public static func read(path: String, modelNumber: Int? = nil,
                             unknownElementAs: String? = nil) throws -> AtomicModel {
@@ -86,6 +98,7 @@ public struct AtomicModel: Sendable {
         guard !atoms.isEmpty else {
             throw ModelError.noAtoms(path: path, model: raw.modelNumber)
         }
+        try AtomChecks.check(atoms, path: path, modelNumber: raw.modelNumber)
         var formFactors: [String: ElectronFormFactor] = [:]
         var unknown: Set<String> = []
         var firstUnknown: Int?

@@ -5,6 +5,11 @@ import Synchronization
 public enum SimulationError: Error, Equatable, CustomStringConvertible {
     case resolutionBeyondNyquist(resolution: Double, nyquist: Double)
     case modelOutsideBox(path: String, fractionInside: Double, modelBox: String, mapBox: String)
+    /// An atom whose density (out to the simulator's cutoff) reaches farther than the map box is
+    /// long along `axis`: summing it would wrap it around the box many times.
+    case atomWiderThanBox(path: String, atom: String, radius: Double, axis: String, edge: Double)
+    /// An atom whose position, in fine-grid voxels, is beyond what an index can hold.
+    case atomBeyondGrid(path: String, atom: String, voxels: Double)
 
     public var description: String {
         switch self {
@@ -12,6 +17,12 @@ public enum SimulationError: Error, Equatable, CustomStringConvertible {
             return "--resolution \(formatDecimal(resolution)) Å is finer than the map's Nyquist limit \(formatDecimal(nyquist)) Å"
         case let .modelOutsideBox(path, fraction, modelBox, mapBox):
             return "\(path): only \(formatDecimal(100 * fraction, digits: 1)) % of the atoms lie inside the map box (model \(modelBox) Å, map \(mapBox) Å); are model and map in the same frame?"
+        case let .atomWiderThanBox(path, atom, radius, axis, edge):
+            return "\(path): atom \(atom) spreads \(formatDecimal(radius, digits: 1)) Å from its centre, more than"
+                + " the map box's \(axis) edge of \(formatDecimal(edge)) Å; is the voxel size right?"
+        case let .atomBeyondGrid(path, atom, voxels):
+            return "\(path): atom \(atom) lies \(AtomChecks.show(voxels, digits: 3)) voxels from the map's first voxel,"
+                + " too far to index; is the voxel size right?"
         }
     }
 }
@@ -34,8 +45,11 @@ public struct DensitySimulator: Sendable {
     public let resolution: Double
     /// Fine-grid points per map voxel along each axis.
     public let oversampling = 2
-    /// The smallest total B (form factor + atom + extra blur) any Gaussian gets, Å².
-    public let minimumTotalB = 40.0
+    /// The smallest total B (form factor + atom + extra blur) any Gaussian gets, Å²: 40 Å² for
+    /// voxels of 0.5 Å and more, 160 Å⁻² × (largest voxel size)² below, so that the unblur
+    /// `exp(B_extra s²/4)` at the cut stays under e¹⁰ (with 40 Å² it reaches 10²⁷ at 0.2 Å voxels
+    /// and float rounding noise becomes the map) with the same margin against aliasing as at 0.5 Å.
+    public let minimumTotalB: Double
     /// Relative level, against an atom's peak, out to which it is summed.
     public let cutoff = 1e-5
 
@@ -48,9 +62,14 @@ public struct DensitySimulator: Sendable {
             throw SimulationError.resolutionBeyondNyquist(resolution: d, nyquist: nyquist)
         }
         self.resolution = d
+        let largest = grid.voxelSize.array.max()!
+        minimumTotalB = min(40, 160 * largest * largest)
     }
 
-    /// Fails when fewer than half of the atoms lie inside the map box (a frame mismatch).
+    /// Fails when fewer than half of the atoms lie inside the map box (a frame mismatch), when an
+    /// atom's density reaches farther than the box is long, or when an atom lies too many voxels
+    /// away to index (so `sumAtoms` neither overflows nor runs without bound). Call it before
+    /// `simulate` or `sumAtoms`.
     public func checkFrame(_ model: AtomicModel) throws {
         let first = grid.firstVoxelPosition
         let size = XYZ(Double(grid.shape.x) * grid.voxelSize.x, Double(grid.shape.y) * grid.voxelSize.y,
@@ -73,6 +92,28 @@ public struct DensitySimulator: Sendable {
                 path: model.path, fractionInside: fraction,
                 modelBox: box([low.x, low.y, low.z], [high.x, high.y, high.z]),
                 mapBox: box(first.array, (0..<3).map { first[$0] + size[$0] }))
+        }
+        try checkReach(model)
+    }
+
+    /// Fails on the first atom whose radius (out to `cutoff`) exceeds the box edge along an axis,
+    /// or whose extent in fine-grid voxels is beyond ±2⁵⁰.
+    private func checkReach(_ model: AtomicModel) throws {
+        let atoms = PreparedAtoms(model, simulator: self)
+        let edge = grid.voxelSize.array.indices.map { Double(grid.shape.array[$0]) * grid.voxelSize.array[$0] }
+        let spacing = grid.voxelSize.array.map { $0 / Double(oversampling) }
+        for (index, (density, position)) in zip(atoms.densities, atoms.positions).enumerated() {
+            for axis in 0..<3 {
+                let label = model.atoms[index].serialLabel
+                if !(density.radius <= edge[axis]) {
+                    throw SimulationError.atomWiderThanBox(path: model.path, atom: label, radius: density.radius,
+                                                           axis: ["x", "y", "z"][axis], edge: edge[axis])
+                }
+                let voxels = (abs(position[axis]) + density.radius) / spacing[axis]
+                if !(voxels < 0x1p50) {
+                    throw SimulationError.atomBeyondGrid(path: model.path, atom: label, voxels: voxels)
+                }
+            }
         }
     }
 
@@ -180,7 +221,12 @@ public struct PreparedAtoms: Sendable {
         var smallestB = Double.infinity
         for atom in model.atoms {
             var atomB = Double(atom.bIso)
-            if let u = atom.anisotropicU { atomB = 8 * Double.pi * Double.pi * Double(min(u.u11, u.u22, u.u33)) }
+            if let u = atom.anisotropicU {
+                // The smallest diagonal element, or a negative eigenvalue (AtomChecks lets small
+                // ones through) so that every Gaussian's U + (bᵢ + B_extra)/(8π²) stays positive.
+                let lowest = u.eigenvalueRange.smallest
+                atomB = 8 * Double.pi * Double.pi * (lowest < 0 ? lowest : Double(min(u.u11, u.u22, u.u33)))
+            }
             smallestB = min(smallestB, model.formFactors[atom.element]!.b.min()! + atomB)
         }
         let blur = max(0, simulator.minimumTotalB - smallestB)

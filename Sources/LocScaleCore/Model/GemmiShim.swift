@@ -80,7 +80,8 @@ enum GemmiShim {
                     nil : Int(number),
                 insertionCode: character(raw.insertion_code[i], none: CChar(UInt8(ascii: " "))),
                 residueName: string(raw.residue_name_offset[i]),
-                name: string(raw.atom_name_offset[i])))
+                name: string(raw.atom_name_offset[i]),
+                serial: Int(raw.serial[i])))
         }
         return atoms
     }

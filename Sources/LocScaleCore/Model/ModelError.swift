@@ -13,6 +13,11 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     /// Atoms whose element has no electron scattering factor: `element` as gemmi read it ("X"
     /// when it did not recognise the symbol), the first such atom and how many there are.
     case unknownElement(path: String, element: String, firstAtom: String, count: Int)
+    /// An atom with a non-finite or absurd value (`AtomChecks`): the atom as `Atom.serialLabel`
+    /// and what is wrong, e.g. "B factor -999 Å² is negative".
+    case badAtom(path: String, atom: String, problem: String)
+    /// Every atom of the model has zero occupancy (the model map would be zero).
+    case zeroOccupancy(path: String, model: Int, count: Int)
     /// An element symbol (e.g. the `--unknown-element-as` value) with no row in the table.
     case noFormFactor(element: String)
 
@@ -32,6 +37,11 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
             let others = count > 1 ? " and \(count - 1) more atom\(count > 2 ? "s" : "")" : ""
             return "\(path): atom \(firstAtom)\(others): \(what) has no electron scattering factor"
                 + " (International Tables C 4.3.2.2, H to Cf); choose one with --unknown-element-as"
+        case let .badAtom(path, atom, problem):
+            return "\(path): atom \(atom): \(problem)"
+        case let .zeroOccupancy(path, model, count):
+            return "\(path): all \(count) atom\(count == 1 ? "" : "s") of model \(model) have zero occupancy"
+                + " (the model map would be zero)"
         case let .noFormFactor(element):
             return "element \"\(element)\" has no electron scattering factor"
                 + " (International Tables C 4.3.2.2, H to Cf)"
