@@ -123,6 +123,19 @@ struct MRCHostileTests {
         #expect(map.header.warnings.map { $0.replacingOccurrences(of: scratch.path + "/", with: "") } == header.warnings)
     }
 
+    /// Inputs with which libFuzzer trapped the reader before its sizes were checked (fuzz/README.md).
+    static let fuzzerFinds: [String] = {
+        let folder = Fixtures.directory + "/../mrc-fuzz"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted().map { folder + "/" + $0 }
+    }()
+
+    @Test("inputs the fuzzer found are refused with one line", arguments: fuzzerFinds)
+    func fuzzerFind(_ path: String) throws {
+        #expect(Self.fuzzerFinds.count == 17)
+        #expect(throws: MRCError.self) { try MRCFile.read(path: path) }
+        #expect(throws: MRCError.self) { try MRCFile.readHeader(path: path) }
+    }
+
     @Test("random bytes are not a map")
     func randomBytes() throws {
         var generator = SplitMix64(seed: 11)
