@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import LocScaleCore
 
 /// The `localscale` binary run as a user runs it: exit codes, exact error lines, outputs.
@@ -82,12 +83,7 @@ struct CLITests {
         #expect(output.header.origin == XYZ(-7.5, 3.0, 12.25))
         #expect(output.header.labels.joined().hasPrefix("localscale 0.1.0: scale --em em.mrc"))
         let mask = try MRCFile.read(path: Self.fixtures + "/mask.mrc").volume.values
-        var difference = 0.0, reference = 0.0
-        for i in mask.indices where mask[i] >= 0.5 {
-            difference += pow(Double(output.volume.values[i] - expected.volume.values[i]), 2)
-            reference += pow(Double(expected.volume.values[i]), 2)
-        }
-        #expect((difference / reference).squareRoot() < 1e-4)
+        #expect(relativeRMS(output.volume.values, expected.volume.values, where: { mask[$0] >= 0.5 }) < 1e-4)
     }
 
     @Test("--threads 1 and --threads 2 give bitwise identical maps (runs sharing FFTW wisdom)",

@@ -47,12 +47,7 @@ struct ScaleRunTests {
         #expect(output.volume.grid == expected.volume.grid)
         #expect(output.header.labels == ["localscale 0.0.0-test: scale --window 8"])
         let mask = try MRCFile.read(path: Self.fixtures + "/mask.mrc").volume.values
-        var difference = 0.0, reference = 0.0
-        for i in mask.indices where mask[i] >= 0.5 {
-            difference += pow(Double(output.volume.values[i] - expected.volume.values[i]), 2)
-            reference += pow(Double(expected.volume.values[i]), 2)
-        }
-        #expect((difference / reference).squareRoot() < 1e-4)
+        #expect(relativeRMS(output.volume.values, expected.volume.values, where: { mask[$0] >= 0.5 }) < 1e-4)
         #expect(mask.indices.allSatisfy { mask[$0] >= 0.5 || output.volume.values[$0] == 0 })
     }
 

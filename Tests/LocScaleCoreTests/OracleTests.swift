@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import LocScaleCore
 
 /// The scaling kernel against the independent float64 numpy oracle (inverse FFT per window),
