@@ -9,7 +9,9 @@ extension ScaleRun {
         let shape = setup.shape
         let plane = shape.x * shape.y
         let layout = SpectrumLayout(window: setup.window, rule: setup.rule)
-        let partition = SlabPartition(planeCounts: setup.planeCounts, ranks: comm.size)
+        let plan = ExactSlabPlan(window: setup.window, rule: setup.rule, planeCounts: setup.planeCounts,
+                                 ranks: comm.size)
+        let partition = plan.partition
         let core = partition.ranges[comm.rank]
         clock.timings.planes = core
         let counts = partition.ranges.map { $0.count * plane }
@@ -33,15 +35,13 @@ extension ScaleRun {
         clock.end(.scatter)
 
         // Halos: the planes of other ranks' cores that this rank's windows reach.
-        let below = layout.centre, above = layout.window - 1 - layout.centre
-        let held = HaloRange(core: core, below: below, above: above, depth: shape.z).held
-        let transfers = haloTransfers(partition: partition, below: below, above: above, depth: shape.z)
+        let held = plan.held[comm.rank]
         let slabE = try coreE.withUnsafeBufferPointer {
-            try comm.planes(held, core: core, local: $0, planeStride: plane, transfers: transfers)
+            try comm.planes(held, core: core, local: $0, planeStride: plane, transfers: plan.transfers)
         }
         coreE = []
         let slabM = try coreM.withUnsafeBufferPointer {
-            try comm.planes(held, core: core, local: $0, planeStride: plane, transfers: transfers)
+            try comm.planes(held, core: core, local: $0, planeStride: plane, transfers: plan.transfers)
         }
         coreM = []
         clock.end(.halo)

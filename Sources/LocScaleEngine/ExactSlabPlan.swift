@@ -1,0 +1,26 @@
+import LocScaleCore
+import LocScaleParallel
+
+/// Exact mode's distribution, a pure function of the window, the rule, the masked voxels per plane
+/// and the number of ranks, the same on every rank: the planes each rank owns (slabs with equal
+/// masked voxels), the planes it holds (those its voxels' windows reach), and the transfers that
+/// bring each rank the planes it holds but does not own.
+struct ExactSlabPlan: Equatable, Sendable {
+    let partition: SlabPartition
+    /// Planes a window reaches below and above its centre voxel (the cube's centre index, and the
+    /// cube's planes after it).
+    let below: Int, above: Int
+    /// `held[r]`: the planes rank `r` holds, its core and halo, within the box.
+    let held: [Range<Int>]
+    let transfers: [PlaneTransfer]
+
+    init(window: Int, rule: ScalingRule, planeCounts: [Int], ranks: Int) {
+        let layout = SpectrumLayout(window: window, rule: rule)
+        partition = SlabPartition(planeCounts: planeCounts, ranks: ranks)
+        below = layout.centre
+        above = layout.window - 1 - layout.centre
+        let depth = planeCounts.count
+        held = partition.ranges.map { [below, above] in HaloRange(core: $0, below: below, above: above, depth: depth).held }
+        transfers = haloTransfers(partition: partition, below: below, above: above, depth: depth)
+    }
+}
