@@ -313,7 +313,10 @@ struct WisdomFile {
         guard let path else { return false }
         let loaded = FFTW.importWisdom(from: path)
         if !loaded && FileManager.default.fileExists(atPath: path) {
-            logger.warning("\(path) is not FFTW wisdom this build can read; planning afresh (outputs may differ from earlier runs in the last bit)")
+            logger.warning("""
+                \(path) is not FFTW wisdom this build can read; planning afresh (outputs may differ from \
+                earlier runs in the last bit)
+                """)
         }
         return loaded
     }

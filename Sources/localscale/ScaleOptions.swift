@@ -5,13 +5,19 @@ import LocScaleEngine
 
 /// The maps `scale` reads (the model comes from `ModelSource`).
 struct ScaleInputOptions: ParsableArguments {
-    @Option(name: .customLong("em"), help: ArgumentHelp("Experimental map (unfiltered, unsharpened).", valueName: "map.mrc"))
+    @Option(name: .customLong("em"), help: ArgumentHelp(
+        "Experimental map (unfiltered, unsharpened).",
+        valueName: "map.mrc"))
     var experimentalPathOption: String?
 
-    @Option(name: .customLong("half-maps"), parsing: .upToNextOption, help: ArgumentHelp("Two half maps whose average is the experimental map (instead of --em), as LocScale 2 does.", valueName: "half.mrc"))
+    @Option(name: .customLong("half-maps"), parsing: .upToNextOption, help: ArgumentHelp(
+        "Two half maps whose average is the experimental map (instead of --em), as LocScale 2 does.",
+        valueName: "half.mrc"))
     var halfMapPaths: [String] = []
 
-    @Option(name: .customLong("mask"), help: ArgumentHelp("Mask on the same grid; voxels >= 0.5 are scaled (default: all voxels).", valueName: "mask.mrc"))
+    @Option(name: .customLong("mask"), help: ArgumentHelp(
+        "Mask on the same grid; voxels >= 0.5 are scaled (default: all voxels).",
+        valueName: "mask.mrc"))
     var maskPath: String?
 
     /// The experimental map (the checks of `validate()` passed).
@@ -28,10 +34,14 @@ struct ScaleInputOptions: ParsableArguments {
 
 /// How `scale` computes: window, padding, rules and method.
 struct ScaleMethodOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Window edge in voxels (default: ceil(25 Å / voxel size), rounded up to even).", valueName: "voxels"))
+    @Option(help: ArgumentHelp(
+        "Window edge in voxels (default: ceil(25 Å / voxel size), rounded up to even).",
+        valueName: "voxels"))
     var window: Int?
 
-    @Option(name: .customLong("pad-factor"), help: ArgumentHelp("Zero-pad the window to a smooth size >= this × window.", valueName: "factor"))
+    @Option(name: .customLong("pad-factor"), help: ArgumentHelp(
+        "Zero-pad the window to a smooth size >= this × window.",
+        valueName: "factor"))
     var padFactor: Double = 2
 
     @Option(help: "Reproduce another implementation's numerical rules.")
@@ -73,19 +83,29 @@ struct ScaleMethodOptions: ParsableArguments {
 
 /// What `scale` writes.
 struct ScaleOutputOptions: ParsableArguments {
-    @Option(name: .customLong("out"), help: ArgumentHelp("Output map (MRC, mode 2, the input's geometry).", valueName: "out.mrc"))
+    @Option(name: .customLong("out"), help: ArgumentHelp(
+        "Output map (MRC, mode 2, the input's geometry).",
+        valueName: "out.mrc"))
     var outputPath: String?
 
-    @Option(name: .customLong("hdf5"), help: ArgumentHelp("Output HDF5 file: /map (z, y, x), /timing per rank, /provenance.", valueName: "out.h5"))
+    @Option(name: .customLong("hdf5"), help: ArgumentHelp(
+        "Output HDF5 file: /map (z, y, x), /timing per rank, /provenance.",
+        valueName: "out.h5"))
     var hdf5Path: String?
 
-    @Option(name: .customLong("timings-json"), help: ArgumentHelp("Write the per-rank timing table as JSON.", valueName: "timings.json"))
+    @Option(name: .customLong("timings-json"), help: ArgumentHelp(
+        "Write the per-rank timing table as JSON.",
+        valueName: "timings.json"))
     var timingsPath: String?
 
-    @Option(name: .customLong("report"), help: ArgumentHelp("Folder for a validation report of input and output (report.html, summary.json, CSV).", valueName: "dir"))
+    @Option(name: .customLong("report"), help: ArgumentHelp(
+        "Folder for a validation report of input and output (report.html, summary.json, CSV).",
+        valueName: "dir"))
     var reportDirectory: String?
 
-    @Option(name: .customLong("save-model-map"), help: ArgumentHelp("With --model: also write the simulated model map.", valueName: "model-map.mrc"))
+    @Option(name: .customLong("save-model-map"), help: ArgumentHelp(
+        "With --model: also write the simulated model map.",
+        valueName: "model-map.mrc"))
     var savedModelMapPath: String?
 
     func validate() throws {
@@ -103,7 +123,9 @@ struct ScaleOutputOptions: ParsableArguments {
 
 /// Threads, FFT planning and what `scale` prints while it runs.
 struct ScalePerformanceOptions: ParsableArguments {
-    @Option(name: .customLong("threads"), help: ArgumentHelp("Threads per rank sharing its voxels (default: the cores, divided by the ranks on the node under mpirun).", valueName: "n"))
+    @Option(name: .customLong("threads"), help: ArgumentHelp(
+        "Threads per rank sharing its voxels (default: the cores, divided by the ranks on the node under mpirun).",
+        valueName: "n"))
     var requestedThreads: Int?
 
     @Option(name: .customLong("fft-planning"), help: "How hard FFTW searches for fast plans (made once per run).")

@@ -6,10 +6,14 @@ import LocScaleEngine
 /// Where the model map comes from, for `scale` and `validate`: a map, or an atomic model
 /// simulated on the map's grid.
 struct ModelSource: ParsableArguments {
-    @Option(name: .customLong("model-map"), help: ArgumentHelp("Model map on the same grid as the map.", valueName: "model.mrc"))
+    @Option(name: .customLong("model-map"), help: ArgumentHelp(
+        "Model map on the same grid as the map.",
+        valueName: "model.mrc"))
     var modelMapPath: String?
 
-    @Option(name: .customLong("model"), help: ArgumentHelp("Atomic model (PDB, mmCIF, .gz) to simulate the model map from on the map's grid (instead of --model-map).", valueName: "model.pdb"))
+    @Option(name: .customLong("model"), help: ArgumentHelp(
+        "Atomic model (PDB, mmCIF, .gz) to simulate the model map from on the map's grid (instead of --model-map).",
+        valueName: "model.pdb"))
     var modelPath: String?
 
     @OptionGroup var modelOptions: ModelOptions
@@ -31,10 +35,14 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("model-number"), help: "Model (MODEL record / pdbx_PDB_model_num) to use; default: the first.")
     var modelNumber: Int?
 
-    @Option(name: .customLong("unknown-element-as"), help: ArgumentHelp("Element whose scattering factor atoms of unknown elements get (default: such atoms are an error).", valueName: "symbol"))
+    @Option(name: .customLong("unknown-element-as"), help: ArgumentHelp(
+        "Element whose scattering factor atoms of unknown elements get (default: such atoms are an error).",
+        valueName: "symbol"))
     var unknownElementAs: String?
 
-    @Option(help: ArgumentHelp("Resolution d_min of the model map in Å (default: Nyquist, 2 × the largest voxel size).", valueName: "Å"))
+    @Option(help: ArgumentHelp(
+        "Resolution d_min of the model map in Å (default: Nyquist, 2 × the largest voxel size).",
+        valueName: "Å"))
     var resolution: Double?
 
     var atomicModel: AtomicModelOptions {
@@ -54,7 +62,9 @@ struct SimulateCommand: ParsableCommand {
         origin, nstart and axis order.
         """)
 
-    @Option(name: .customLong("model"), help: ArgumentHelp("Atomic model: PDB, mmCIF, optionally gzipped.", valueName: "model.pdb"))
+    @Option(name: .customLong("model"), help: ArgumentHelp(
+        "Atomic model: PDB, mmCIF, optionally gzipped.",
+        valueName: "model.pdb"))
     var modelPath: String
 
     @Option(name: .customLong("like"), help: ArgumentHelp("Map whose grid the model map gets.", valueName: "map.mrc"))
@@ -62,7 +72,9 @@ struct SimulateCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
-    @Option(name: .customLong("threads"), help: ArgumentHelp("Threads per rank (default: the cores, divided by the ranks on the node under mpirun).", valueName: "n"))
+    @Option(name: .customLong("threads"), help: ArgumentHelp(
+        "Threads per rank (default: the cores, divided by the ranks on the node under mpirun).",
+        valueName: "n"))
     var requestedThreads: Int?
 
     var threads: Int { requestedThreads ?? coresPerLocalRank() }

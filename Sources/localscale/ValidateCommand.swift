@@ -20,19 +20,29 @@ struct ValidateCommand: ParsableCommand {
     var modelPath: String? { source.modelPath }
     var modelOptions: ModelOptions { source.modelOptions }
 
-    @Option(name: .customLong("mask"), help: ArgumentHelp("Mask on the same grid (masked FSC; RSCC over mask ≥ 0.5).", valueName: "mask.mrc"))
+    @Option(name: .customLong("mask"), help: ArgumentHelp(
+        "Mask on the same grid (masked FSC; RSCC over mask ≥ 0.5).",
+        valueName: "mask.mrc"))
     var maskPath: String?
 
-    @Option(name: .customLong("half-maps"), parsing: .upToNextOption, help: ArgumentHelp("Two half maps: half-map FSC and FSC_ref.", valueName: "half.mrc"))
+    @Option(name: .customLong("half-maps"), parsing: .upToNextOption, help: ArgumentHelp(
+        "Two half maps: half-map FSC and FSC_ref.",
+        valueName: "half.mrc"))
     var halfMapPaths: [String] = []
 
-    @Option(name: .customLong("report"), help: ArgumentHelp("Folder for report.html, summary.json and CSV files.", valueName: "dir"))
+    @Option(name: .customLong("report"), help: ArgumentHelp(
+        "Folder for report.html, summary.json and CSV files.",
+        valueName: "dir"))
     var reportDirectory: String?
 
-    @Option(name: .customLong("guinier-from"), help: ArgumentHelp("Low-resolution end of the Guinier fit in Å; the high end is --resolution, else the half-map 0.143 resolution, else Nyquist.", valueName: "Å"))
+    @Option(name: .customLong("guinier-from"), help: ArgumentHelp(
+        "Low-resolution end of the Guinier fit in Å; the high end is --resolution, else the half-map 0.143 resolution, else Nyquist.",
+        valueName: "Å"))
     var guinierFrom: Double = 10
 
-    @Option(name: .customLong("threads"), help: ArgumentHelp("Threads per rank for the model simulation.", valueName: "n"))
+    @Option(name: .customLong("threads"), help: ArgumentHelp(
+        "Threads per rank for the model simulation.",
+        valueName: "n"))
     var requestedThreads: Int?
 
     func validate() throws {

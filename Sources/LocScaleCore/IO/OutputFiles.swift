@@ -210,7 +210,9 @@ public struct NamedPath: Sendable {
         for output in outputs {
             let identity = FileIdentity(path: output.path)
             if let index = inputIdentities.firstIndex(of: identity) {
-                return "\(output.option) \(output.path) is the same file as \(inputs[index].option) \(inputs[index].path): refusing to overwrite an input"
+                let input = inputs[index]
+                return "\(output.option) \(output.path) is the same file as \(input.option) \(input.path): "
+                    + "refusing to overwrite an input"
             }
             if let (other, _) = earlier.first(where: { $0.1 == identity }) {
                 return "\(output.option) \(output.path) is the same file as \(other.option) \(other.path)"
