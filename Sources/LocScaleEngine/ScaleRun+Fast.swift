@@ -13,7 +13,8 @@ extension ScaleRun {
         let slabs = try DistributedSlabGrid(size: box.size, communicator: comm, planning: job.planning,
                                             threads: job.threads)
         let planes = slabs.planes, plane = box.size.x * box.size.y
-        clock.timings.planes = max(0, min(shape.z, box.start.z + planes.lowerBound)) ..< max(0, min(shape.z, box.start.z + planes.upperBound))
+        let inBox = { (plane: Int) in max(0, min(shape.z, box.start.z + plane)) }
+        clock.timings.planes = inBox(planes.lowerBound) ..< inBox(planes.upperBound)
         let counts = slabs.planesOfAllRanks.map { $0.count * plane }
         let displacements = slabs.planesOfAllRanks.map { $0.lowerBound * plane }
 

@@ -236,7 +236,11 @@ public struct ScaleRun {
         }
         let sizes = grid.voxelSize.array
         if sizes.max()! > sizes.min()! * 1.001 {
-            logger.warning("\(job.experimental.path): voxel sizes differ per axis (\(sizes.map { formatDecimal($0) }.joined(separator: " × ")) Å); the window is \(w) voxels along each")
+            let sizeText = sizes.map { formatDecimal($0) }.joined(separator: " × ")
+            logger.warning("""
+                \(job.experimental.path): voxel sizes differ per axis (\(sizeText) Å); \
+                the window is \(w) voxels along each
+                """)
         }
         if mask == nil { logger.warning("no --mask given: every voxel is scaled") }
         let inputs = try ScalingInputs(experimental: experimental, model: model, mask: mask, window: w,
@@ -273,7 +277,11 @@ public struct ScaleRun {
         case .exact(let padFactor): "pad factor \(formatDecimal(padFactor))"
         case .locscale2: "locscale2 rules"
         }
-        logger.info("scaling \(voxels.count) voxels: window \(w) voxels (\(formatDecimal(Double(w) * grid.meanVoxelSize, digits: 1)) Å), \(methodText), \(ruleText), \(comm.size) rank(s) × \(job.threads) thread(s)")
+        let windowÅ = formatDecimal(Double(w) * grid.meanVoxelSize, digits: 1)
+        logger.info("""
+            scaling \(voxels.count) voxels: window \(w) voxels (\(windowÅ) Å), \(methodText), \(ruleText), \
+            \(comm.size) rank(s) × \(job.threads) thread(s)
+            """)
         return RootInputs(inputs: inputs, voxels: voxels, setup: setup, hadWisdom: hadWisdom)
     }
 

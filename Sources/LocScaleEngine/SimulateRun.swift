@@ -105,7 +105,13 @@ struct DistributedSimulation {
         let counts = layout.map { $0.count * n.y * n.x }
         let displacements = layout.map { $0.lowerBound * n.y * n.x }
         let map = try comm.gather(slab, counts: counts, displacements: displacements, total: n.x * n.y * n.z)
-        logger.info("model map of \(path): \(model.atoms.count) atoms, d_min \(formatDecimal(simulator.resolution)) Å on \(n.x)×\(n.y)×\(n.z), \(comm.size) rank(s) × \(threads) thread(s); atoms \(formatDecimal(summed.timeIntervalSince(start), digits: 2)) s, total \(formatDecimal(Date().timeIntervalSince(start), digits: 2)) s")
+        let atomSeconds = formatDecimal(summed.timeIntervalSince(start), digits: 2)
+        let totalSeconds = formatDecimal(Date().timeIntervalSince(start), digits: 2)
+        logger.info("""
+            model map of \(path): \(model.atoms.count) atoms, d_min \(formatDecimal(simulator.resolution)) Å on \
+            \(n.x)×\(n.y)×\(n.z), \(comm.size) rank(s) × \(threads) thread(s); atoms \(atomSeconds) s, \
+            total \(totalSeconds) s
+            """)
         return comm.isRoot ? Volume(grid: grid, values: map) : nil
     }
 }

@@ -104,7 +104,9 @@ public final class HDF5Writer {
         let dataset = H5Dcreate2(file, name, type, space, localscale_h5p_default(), properties, localscale_h5p_default())
         guard dataset >= 0 else { throw HDF5Error(path: path, what: "cannot create dataset \(name)") }
         defer { H5Dclose(dataset) }
-        let status = values.withUnsafeBytes { H5Dwrite(dataset, type, localscale_h5s_all(), localscale_h5s_all(), localscale_h5p_default(), $0.baseAddress) }
+        let status = values.withUnsafeBytes {
+            H5Dwrite(dataset, type, localscale_h5s_all(), localscale_h5s_all(), localscale_h5p_default(), $0.baseAddress)
+        }
         guard status >= 0 else { throw HDF5Error(path: path, what: "cannot write dataset \(name)") }
     }
 
@@ -157,7 +159,9 @@ public final class HDF5Reader {
         let dataset = try open(name)
         defer { H5Dclose(dataset) }
         var values = [T](repeating: 0, count: count)
-        let status = values.withUnsafeMutableBytes { H5Dread(dataset, type, localscale_h5s_all(), localscale_h5s_all(), localscale_h5p_default(), $0.baseAddress) }
+        let status = values.withUnsafeMutableBytes {
+            H5Dread(dataset, type, localscale_h5s_all(), localscale_h5s_all(), localscale_h5p_default(), $0.baseAddress)
+        }
         guard status >= 0 else { throw HDF5Error(path: path, what: "cannot read dataset \(name)") }
         return values
     }

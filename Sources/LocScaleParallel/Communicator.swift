@@ -162,7 +162,8 @@ public struct Communicator: @unchecked Sendable {
 
     private static func checkCounts(_ counts: [Int], _ displacements: [Int]) throws {
         if let big = zip(counts, displacements).first(where: { $0.0 + $0.1 > Int(Int32.max) }) {
-            throw MPIError(function: "localscale", message: "a block of \(big.0) floats at \(big.1) exceeds MPI's 32-bit counts; use more ranks")
+            throw MPIError(function: "localscale",
+                           message: "a block of \(big.0) floats at \(big.1) exceeds MPI's 32-bit counts; use more ranks")
         }
     }
 

@@ -68,13 +68,16 @@ struct ScaleCommand: ParsableCommand {
         var lines: [String] = []
         if ranks > 1 {
             let work = job.method == .fast ? "planes" : "masked voxels"
-            lines.append("per-rank seconds:\n\(table.text)\nwork imbalance (max/mean \(work)) \(formatDecimal(summary.workImbalance, digits: 3))")
+            let imbalance = formatDecimal(summary.workImbalance, digits: 3)
+            lines.append("per-rank seconds:\n\(table.text)\nwork imbalance (max/mean \(work)) \(imbalance)")
         }
         let computeWall = table.compute.max() ?? 0
         let rate = Double(table.voxels) / max(computeWall, 1e-9)
         let coreMicroseconds = table.compute.reduce(0, +) * Double(job.threads) / Double(max(table.voxels, 1)) * 1e6
         let outputs = [job.outputs.map, job.outputs.hdf5].compactMap { $0 }.joined(separator: " and ")
-        lines.append("scaled \(table.voxels) voxels in \(formatDecimal(computeWall, digits: 2)) s (\(Int(rate)) voxels/s, \(formatDecimal(coreMicroseconds, digits: 1)) core-µs/voxel); total \(formatDecimal(summary.totalSeconds, digits: 2)) s; wrote \(outputs)")
+        lines.append("scaled \(table.voxels) voxels in \(formatDecimal(computeWall, digits: 2)) s (\(Int(rate)) voxels/s, "
+                     + "\(formatDecimal(coreMicroseconds, digits: 1)) core-µs/voxel); "
+                     + "total \(formatDecimal(summary.totalSeconds, digits: 2)) s; wrote \(outputs)")
         return lines
     }
 }
