@@ -3,8 +3,9 @@ import LocScaleCore
 import LocScaleParallel
 
 extension ScaleRun {
-    /// Fast mode (FASTMODE.md): the grid of `FastBox` in FFTW-MPI's z-slabs, one filter bank
-    /// pass per shell with distributed FFTs and halos of a window for the cube sums along z.
+    /// Fast mode (FASTMODE.md): the grid of `FastBox` in z-slabs, one filter bank pass per shell
+    /// with whole-grid FFTs (plane and column transforms, the same for any rank count) and halos of
+    /// a window for the cube sums along z.
     /// - Returns: the whole output map on rank 0 ([] elsewhere), and the plane imbalance.
     func scaleFast(_ whole: inout WholeMaps, setup: RunSetup, plan: FastPlan,
                    clock: PhaseClock) throws -> ([Float], Double) {
@@ -13,7 +14,7 @@ extension ScaleRun {
         let slabs = try DistributedSlabGrid(size: box.size, communicator: comm, planning: job.planning,
                                             threads: job.threads)
         let planes = slabs.planes, plane = box.size.x * box.size.y
-        let inBox = { (plane: Int) in max(0, min(shape.z, box.start.z + plane)) }
+        let inBox = { (z: Int) in max(0, min(shape.z, box.start.z + z)) }
         clock.timings.planes = inBox(planes.lowerBound) ..< inBox(planes.upperBound)
         let counts = slabs.planesOfAllRanks.map { $0.count * plane }
         let displacements = slabs.planesOfAllRanks.map { $0.lowerBound * plane }

@@ -82,44 +82,35 @@ public struct ScaleRun {
         // Back to the model map's scale; a non-finite voxel stops the run before anything is written.
         try comm.rootTries { if let grid { try setup.normalisation.restore(&gathered, shape: grid.shape) } }
         // Rank 0 writes every output under its temporary name; they are renamed into place
-        // together only when all are complete, so a late failure leaves the old outputs alone.
+        // together only when all are complete, so a late failure leaves the old outputs alone
+        // (`outputs`, dropped uncommitted when the run throws, removes what it wrote).
         let output = grid.map { Volume(grid: $0, values: gathered) }
         let hdf5 = try comm.rootTries {
-            try output.map { map in try discarding(outputs) { try writeMaps(map, setup: setup, in: outputs) } } ?? nil
+            try output.map { try writeMaps($0, setup: setup, in: outputs) } ?? nil
         } ?? nil
         clock.end(.write)
         let table = TimingTable(rows: try comm.allGather(clock.timings.row), ranks: comm.size)
         try comm.rootTries {
-            try discarding(outputs) {
-                if let hdf5 {
-                    try table.write(to: hdf5)
-                    try writeProvenance(to: hdf5)
-                    try hdf5.close()
-                }
-                if let path = job.outputs.timingsJSON {
-                    try table.writeJSON(to: path, threads: job.threads, in: outputs)
-                }
-                if let directory = job.outputs.reportDirectory, let (experimental, model, mask) = reportInputs,
-                   let output {
-                    try writeReport(to: directory, input: experimental, output: output, modelMap: model, mask: mask,
-                                    setup: setup, timings: table.text, in: outputs)
-                }
-                try outputs.commit()
+            if let hdf5 {
+                try table.write(to: hdf5)
+                try writeProvenance(to: hdf5)
+                try hdf5.close()
             }
+            if let path = job.outputs.timingsJSON {
+                try table.writeJSON(to: path, threads: job.threads, in: outputs)
+            }
+            if let directory = job.outputs.reportDirectory, let (experimental, model, mask) = reportInputs,
+               let output {
+                try writeReport(to: directory, input: experimental, output: output, modelMap: model, mask: mask,
+                                setup: setup, timings: table.text, in: outputs)
+            }
+            try outputs.commit()
             for stale in outputs.removedStaleFiles {
                 logger.notice("removed \(stale), left by a run that no longer exists")
             }
             job.wisdom.save(logger: logger, hadWisdom: hadWisdom)
         }
         return ScaleSummary(table: table, workImbalance: workImbalance, totalSeconds: Communicator.time - clock.started)
-    }
-
-    /// `body`, with every output of `outputs` discarded when it fails.
-    private func discarding<T>(_ outputs: OutputFiles, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch {
-            outputs.discard()
-            throw error
-        }
     }
 
     /// Rank 0: the MRC map and the HDF5 file's `/map` (the file stays open for `/timing`).
