@@ -144,4 +144,27 @@ struct ValidateTests {
             #expect(!FileManager.default.fileExists(atPath: directory))
         }
     }
+
+    @Test("scale --report puts the per-residue RSCC before and after side by side, largest change first")
+    func residueChangesInScaleReport() throws {
+        let scratch = Scratch()
+        let result = try CLITests.run(["scale", "--em", "sim_expected_nyquist.mrc", "--model", "../models/sim_small.pdb",
+                                       "--resolution", "2", "--window", "8", "--out", scratch.file("out.mrc"),
+                                       "--report", scratch.file("r")])
+        #expect(result.status == 0, "\(result.stderr)")
+        let residues = try String(contentsOfFile: scratch.file("r/residues-input.csv"), encoding: .utf8)
+            .split(separator: "\n").count - 1
+        let html = try String(contentsOfFile: scratch.file("r/report.html"), encoding: .utf8)
+        let shown = min(15, residues)
+        let heading = "<h2>Per-residue RSCC, input and output: the \(shown) residues that change most</h2>"
+        #expect(html.contains(heading))
+        let table = html.components(separatedBy: heading).last!.components(separatedBy: "</table>")[0]
+        let rows = table.components(separatedBy: "<tr><td>").dropFirst().map {
+            $0.components(separatedBy: "</td><td>").map { $0.replacingOccurrences(of: "</td></tr>", with: "") }
+        }
+        #expect(rows.count == shown)
+        let changes = rows.map { Double($0[5])! }
+        #expect(zip(changes, changes.dropFirst()).allSatisfy { abs($0) >= abs($1) })
+        #expect(rows.allSatisfy { abs(Double($0[4])! - Double($0[3])! - Double($0[5])!) <= 0.0015 })
+    }
 }
