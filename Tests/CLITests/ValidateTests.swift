@@ -148,8 +148,9 @@ struct ValidateTests {
     @Test("scale --report puts the per-residue RSCC before and after side by side, largest change first")
     func residueChangesInScaleReport() throws {
         let scratch = Scratch()
-        let result = try CLITests.run(["scale", "--em", "sim_expected_nyquist.mrc", "--model", "../models/sim_small.pdb",
-                                       "--resolution", "2", "--window", "8", "--out", scratch.file("out.mrc"),
+        let result = try CLITests.run(["scale", "--em", "sim_expected_nyquist.mrc",
+                                       "--model", "../models/sim_small.pdb", "--resolution", "2", "--window", "8",
+                                       "--out", scratch.file("out.mrc"),
                                        "--report", scratch.file("r")])
         #expect(result.status == 0, "\(result.stderr)")
         let residues = try String(contentsOfFile: scratch.file("r/residues-input.csv"), encoding: .utf8)

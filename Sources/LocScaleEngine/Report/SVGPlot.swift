@@ -41,7 +41,8 @@ struct LineChart {
             out += "<text x=\"\(f(left - 5))\" y=\"\(f(py(y) + 4))\" text-anchor=\"end\">\(formatDecimal(y, digits: 2))</text>"
             out += "<line x1=\"\(f(left))\" x2=\"\(f(left + plotW))\" y1=\"\(f(py(y)))\" y2=\"\(f(py(y)))\" stroke=\"#eee\"/>"
         }
-        out += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(escape(xLabel))</text>"
+        out += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">"
+            + "\(escape(xLabel))</text>"
         out += "<text transform=\"translate(14 \(f(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>"
         for reference in references {
             out += "<line x1=\"\(f(left))\" x2=\"\(f(left + plotW))\" y1=\"\(f(py(reference.value)))\" y2=\"\(f(py(reference.value)))\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>"
@@ -132,7 +133,8 @@ enum SVGPlot {
         for (i, count) in counts.enumerated() where count > 0 {
             let h = Double(count) / tallest * plotH
             out += "<rect x=\"\(f(left + Double(i) * barW))\" y=\"\(f(top + plotH - h))\" width=\"\(f(barW))\" "
-                + "height=\"\(f(h))\" fill=\"\(color)\" stroke=\"white\" stroke-width=\"0.5\"><title>\(count)</title></rect>"
+                + "height=\"\(f(h))\" fill=\"\(color)\" stroke=\"white\" stroke-width=\"0.5\">"
+                + "<title>\(count)</title></rect>"
         }
         for i in 0...4 {
             let x = low + Double(i) / 4 * span, y = Double(i) / 4 * tallest
@@ -141,7 +143,8 @@ enum SVGPlot {
             out += "<text x=\"\(f(left - 5))\" y=\"\(f(top + plotH - Double(i) / 4 * plotH + 4))\" text-anchor=\"end\">"
                 + "\(formatDecimal(y, digits: 0))</text>"
         }
-        out += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(escape(xLabel))</text>"
+        out += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">"
+            + "\(escape(xLabel))</text>"
         out += "<text transform=\"translate(14 \(f(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">"
             + "\(escape(yLabel))</text>"
         return out + "</svg>"

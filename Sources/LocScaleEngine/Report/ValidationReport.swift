@@ -102,16 +102,20 @@ public struct ValidationReport {
     /// most (largest |after − before| first); empty when the maps have no residues.
     func residueChanges(_ before: MapValidation, _ after: MapValidation, count: Int = 15) -> String {
         guard !before.residues.isEmpty, before.residues.count == after.residues.count else { return "" }
-        let pairs = zip(before.residues, after.residues).filter { $0.0.correlation.isFinite && $0.1.correlation.isFinite }
-        let largest = pairs.sorted { abs($0.1.correlation - $0.0.correlation) > abs($1.1.correlation - $1.0.correlation) }
-            .prefix(count)
+        let pairs = zip(before.residues, after.residues)
+            .filter { $0.0.correlation.isFinite && $0.1.correlation.isFinite }
+        func change(_ pair: (ResidueCorrelation, ResidueCorrelation)) -> Double {
+            abs(pair.1.correlation - pair.0.correlation)
+        }
+        let largest = pairs.sorted { change($0) > change($1) }.prefix(count)
         var table = "<h2>Per-residue RSCC, \(escape(before.name)) and \(escape(after.name)): the \(largest.count) "
             + "residues that change most</h2><table><tr><th>chain</th><th>residue</th><th>name</th>"
             + "<th>RSCC \(escape(before.name))</th><th>RSCC \(escape(after.name))</th><th>change</th></tr>"
         for (b, a) in largest {
             let number = "\(b.number.map(String.init) ?? "")\(b.insertionCode.map { String($0) } ?? "")"
             let cells = [b.chain, number, b.name, formatDecimal(b.correlation, digits: 3),
-                         formatDecimal(a.correlation, digits: 3), formatDecimal(a.correlation - b.correlation, digits: 3)]
+                         formatDecimal(a.correlation, digits: 3),
+                         formatDecimal(a.correlation - b.correlation, digits: 3)]
             table += "<tr>" + cells.map { "<td>\(escape($0))</td>" }.joined() + "</tr>"
         }
         return table + "</table>"
