@@ -145,6 +145,24 @@ struct ValidateTests {
         }
     }
 
+    @Test("a model map cut short in its last plane: main's one line and exit 1 from 1, 2 and 3 ranks, no report")
+    func truncatedInLastSlab() throws {
+        let scratch = Scratch()
+        let path = scratch.file("short_model.mrc")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: CLITests.fixtures + "/val_a.mrc"))
+        try bytes.dropLast(100).write(to: URL(fileURLWithPath: path))
+        for n in [1, 2, 3] {
+            let directory = scratch.file("r\(n)")
+            let result = try MPITests.mpirun(n, ["validate", "--map", "val_b.mrc", "--model-map", path,
+                                                 "--report", directory])
+            #expect(result.status == 1, "np \(n)")
+            let lines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("localscale:") }
+            #expect(lines == ["localscale: error: \(path): data truncated: the header promises 53760 bytes of data, "
+                              + "the file holds 53660"], "np \(n): \(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: directory))
+        }
+    }
+
     @Test("scale --report puts the per-residue RSCC before and after side by side, largest change first")
     func residueChangesInScaleReport() throws {
         let scratch = Scratch()
