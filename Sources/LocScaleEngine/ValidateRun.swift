@@ -3,9 +3,9 @@ import LocScaleCore
 import LocScaleParallel
 import Logging
 
-/// `validate` on any number of MPI ranks: the Fourier transforms run with FFTW-MPI on the
-/// z-slab layout; rank 0 reads the maps and does the real-space parts. Collective: every rank
-/// calls `run()`.
+/// `validate` on any number of MPI ranks, no rank holding a whole map: rank 0 reads and checks
+/// the headers, every rank reads its own planes (FFTW-MPI's z-slab) of every map from the files,
+/// and `MapValidation.distributed` does the rest. Collective: every rank calls `run()`.
 public struct ValidateRun {
     let job: ValidateJob
     let comm: Communicator
@@ -17,122 +17,77 @@ public struct ValidateRun {
         self.logger = logger
     }
 
-    /// The maps rank 0 reads.
-    private struct Inputs {
-        let map: Volume
-        let modelMap: Volume
-        let mask: Volume?
-        let halves: (Volume, Volume)?
-        let model: AtomicModel?
-    }
-
     /// Runs the job. - Returns: the validation on rank 0, nil on the other ranks.
     public func run() throws -> MapValidation? {
-        let simulation = DistributedSimulation(comm: comm, logger: logger)
-        let grid = try simulation.sharedGrid(of: job.map)
-        var simulated: Volume?
+        let mapReader = try open(job.map, like: nil)
+        let grid = mapReader.grid
+        let planes = MapValidation.slabPlanes(of: grid, communicator: comm)
+        var simulated: [Float]?
         if let (path, options) = job.model.atoms {
-            simulated = try simulation.modelMap(of: path, options: options, grid: grid, threads: job.threads)
+            let simulation = DistributedSimulation(comm: comm, logger: logger)
+            let whole = try simulation.modelMap(of: path, options: options, grid: grid, threads: job.threads)
+            simulated = try slab(of: whole, on: grid, planes: planes)
         }
-        // Rank 0 reads and checks the maps.
-        let inputs = try comm.rootTries { try readInputs(simulated: simulated) }
+        let reference = (path: job.map, grid: grid)
+        let modelReader = try simulated == nil ? open(job.model.path, like: reference) : nil
+        let maskReader = try job.mask.map { try open($0, like: reference) }
+        let halfReaders = try job.halfMaps.map { try open($0, like: reference) }
 
-        // The Fourier comparisons, every rank taking part.
-        let fourier = try DistributedShellSums(comm: comm, grid: grid)
-        var sums: [ShellSums] = []
-        for request in MapValidation.requests(masked: job.mask != nil, halves: job.halfMaps.count == 2) {
-            func volume(_ role: MapValidation.Role) -> Volume? {
-                guard let inputs else { return nil }
-                switch role {
-                case .map: return inputs.map
-                case .model: return inputs.modelMap
-                case .half1: return inputs.halves?.0
-                case .half2: return inputs.halves?.1
-                }
-            }
-            sums.append(try fourier.sums(volume(request.first), volume(request.second),
-                                         mask: request.masked ? inputs?.mask : nil))
+        // Every rank reads its planes of every map, then checks that they are finite.
+        func read(_ reader: MRCSlabReader) throws -> MRCSlab { try comm.agree { try reader.read(planes: planes) } }
+        let map = try read(mapReader)
+        let modelMap = try modelReader.map(read)
+        let mask = try maskReader.map(read)
+        let halves = try halfReaders.map(read)
+        for slab in [map] + [modelMap, mask].compactMap({ $0 }) + halves {
+            try comm.agree { try slab.checkFinite() }
         }
+        let model = try job.model.atoms.map { atoms in
+            let load = { try atoms.options.read(atoms.path) }
+            return try comm.rootTries(load) ?? load()
+        }
+        let slabs = ValidationSlabs(grid: grid, planes: planes, map: map.values,
+                                    modelMap: modelMap?.values ?? simulated!, mask: mask?.values,
+                                    halves: halves.count == 2 ? (halves[0].values, halves[1].values) : nil)
+        let validation = try MapValidation.distributed(name: "map", slabs: slabs, model: model,
+                                                       resolution: job.model.atoms?.options.resolution,
+                                                       guinierFrom: job.guinierFrom, communicator: comm)
 
-        // Rank 0: real space, the summary and the report.
-        return try comm.rootTries { () -> MapValidation? in
-            guard let inputs else { return nil }
-            let validation = MapValidation(name: "map", map: inputs.map, modelMap: inputs.modelMap, mask: inputs.mask,
-                                           halfMaps: inputs.halves != nil, model: inputs.model,
-                                           resolution: job.model.atoms?.options.resolution,
-                                           guinierFrom: job.guinierFrom, sums: sums)
-            if let directory = job.reportDirectory {
-                let parameters = [("map", job.map), ("model", job.model.path), ("mask", job.mask ?? "none"),
-                                  ("half maps", job.halfMaps.isEmpty ? "none" : job.halfMaps.joined(separator: ", ")),
-                                  ("ranks", "\(comm.size)"), ("version", "localscale \(job.provenance.version)")]
-                let outputs = OutputFiles()
-                try ValidationReport(validations: [validation], parameters: parameters)
-                    .write(to: directory, in: outputs)
-                try outputs.commit()
-                logger.info("wrote \(directory)/report.html and summary.json")
-            }
-            return validation
-        } ?? nil
+        // Rank 0: the report.
+        try comm.rootTries {
+            guard let validation, let directory = job.reportDirectory else { return }
+            let parameters = [("map", job.map), ("model", job.model.path), ("mask", job.mask ?? "none"),
+                              ("half maps", job.halfMaps.isEmpty ? "none" : job.halfMaps.joined(separator: ", ")),
+                              ("ranks", "\(comm.size)"), ("version", "localscale \(job.provenance.version)")]
+            let outputs = OutputFiles()
+            try ValidationReport(validations: [validation], parameters: parameters).write(to: directory, in: outputs)
+            try outputs.commit()
+            logger.info("wrote \(directory)/report.html and summary.json")
+        }
+        return validation
     }
 
-    /// Rank 0: reads the maps and the model, and checks that they share the grid and are finite.
-    private func readInputs(simulated: Volume?) throws -> Inputs {
-        func read(_ path: String) throws -> NamedVolume { try readMap(path, logger: logger) }
-        let map = try read(job.map)
-        let modelMap = try simulated.map { NamedVolume(path: job.model.path, volume: $0) } ?? read(job.model.path)
-        let mask = try job.mask.map(read)
-        let halves = try job.halfMaps.map(read)
-        for other in [modelMap] + (mask.map { [$0] } ?? []) + halves {
-            try ScalingInputs.checkSameGrid(other, as: map)
-        }
-        for volume in [map, modelMap] + (mask.map { [$0] } ?? []) + halves {
-            try ScalingInputs.checkFinite(volume)
-        }
-        let model = try job.model.atoms.map { try $0.options.read($0.path) }
-        return Inputs(map: map.volume, modelMap: modelMap.volume, mask: mask?.volume,
-                      halves: halves.count == 2 ? (halves[0].volume, halves[1].volume) : nil, model: model)
-    }
-}
-
-/// Fourier-shell sums of two maps with FFTW-MPI on the z-slab layout: rank 0 holds the maps,
-/// every rank transforms its planes and sums its shells, and the sums are added over the ranks.
-struct DistributedShellSums {
-    let comm: Communicator
-    let grid: Grid
-    private let first: DistributedRealFFT
-    private let second: DistributedRealFFT
-    private let counts: [Int]
-    private let displacements: [Int]
-
-    init(comm: Communicator, grid: Grid) throws {
-        self.comm = comm
-        self.grid = grid
-        let n = grid.shape
-        first = DistributedRealFFT(nz: n.z, ny: n.y, nx: n.x, communicator: comm)
-        second = DistributedRealFFT(nz: n.z, ny: n.y, nx: n.x, communicator: comm)
-        let plane = n.x * n.y
-        let layout = try first.planesOfAllRanks(comm)
-        counts = layout.map { $0.count * plane }
-        displacements = layout.map { $0.lowerBound * plane }
-    }
-
-    /// The shell sums of `a·mask` and `b·mask` (given on rank 0; ignored elsewhere), on every rank.
-    func sums(_ a: Volume?, _ b: Volume?, mask: Volume?) throws -> ShellSums {
-        let n = grid.shape
-        for (map, fft) in [(a, first), (b, second)] {
-            let values = map.map { m in mask.map { k in zip(m.values, k.values).map { $0 * $1 } } ?? m.values } ?? []
-            let slab = try comm.scatter(values, counts: counts, displacements: displacements)
-            for p in 0..<fft.planes.count * n.y {
-                for x in 0..<n.x { fft.local[p * fft.rowLength + x] = slab[p * n.x + x] }
+    /// The map at `path` open on every rank: rank 0 reads and checks its header (and that it is on
+    /// `reference`'s grid) first, and its failure is every rank's; then the others open it.
+    private func open(_ path: String, like reference: (path: String, grid: Grid)?) throws -> MRCSlabReader {
+        let checked = try comm.rootTries { () -> MRCSlabReader in
+            let reader = try MRCSlabReader(path: path)
+            reader.header.warnings.forEach { logger.warning("\($0)") }
+            if let reference {
+                try ScalingInputs.checkSameGrid(reader.grid, of: path, as: reference.grid, of: reference.path)
             }
-            fft.forward()
+            return reader
         }
-        var local = ShellSums(grid: grid)
-        let planeFloats = n.y * first.rowLength
-        for kz in first.planes {
-            let offset = (kz - first.planes.lowerBound) * planeFloats
-            local.add(plane: kz, a: first.local.baseAddress! + offset, b: second.local.baseAddress! + offset)
-        }
-        return ShellSums(grid: grid, values: try comm.allReduceSum(local.values))
+        return try comm.agree { try checked ?? MRCSlabReader(path: path) }
+    }
+
+    /// This rank's planes of the map `whole` on `grid` that rank 0 holds (the simulated model map;
+    /// nil on the other ranks). Collective.
+    private func slab(of whole: Volume?, on grid: Grid, planes: Range<Int>) throws -> [Float] {
+        let plane = grid.shape.x * grid.shape.y
+        let layout = try comm.allGather([Double(planes.lowerBound), Double(planes.count)])
+        let counts = (0..<comm.size).map { Int(layout[2 * $0 + 1]) * plane }
+        let displacements = (0..<comm.size).map { Int(layout[2 * $0]) * plane }
+        return try comm.scatter(whole?.values ?? [], counts: counts, displacements: displacements)
     }
 }

@@ -42,16 +42,23 @@ extension Communicator {
     /// from the previous rank's result; every rank gets the last rank's. A sum over the slabs
     /// made so rounds exactly as one process's loop over the whole map. Collective.
     public func fold(_ initial: Double, _ step: (Double) -> Double) throws -> Double {
+        try fold([initial]) { [step($0[0])] }[0]
+    }
+
+    /// `fold` of several running values at once (`step` returns as many as it is given).
+    public func fold(_ initial: [Double], _ step: ([Double]) -> [Double]) throws -> [Double] {
         var value = initial
+        let count = Int32(initial.count)
         if rank > 0 {
-            try Self.check("MPI_Recv", MPI_Recv(&value, 1, localscale_mpi_double(), Int32(rank - 1), 8, comm,
+            try Self.check("MPI_Recv", MPI_Recv(&value, count, localscale_mpi_double(), Int32(rank - 1), 8, comm,
                                                 localscale_mpi_status_ignore()))
         }
         value = step(value)
+        precondition(value.count == initial.count, "fold: the step changed the number of values")
         if rank < size - 1 {
-            try Self.check("MPI_Send", MPI_Send(&value, 1, localscale_mpi_double(), Int32(rank + 1), 8, comm))
+            try Self.check("MPI_Send", MPI_Send(&value, count, localscale_mpi_double(), Int32(rank + 1), 8, comm))
         }
-        try Self.check("MPI_Bcast", MPI_Bcast(&value, 1, localscale_mpi_double(), Int32(size - 1), comm))
+        try Self.check("MPI_Bcast", MPI_Bcast(&value, count, localscale_mpi_double(), Int32(size - 1), comm))
         return value
     }
 

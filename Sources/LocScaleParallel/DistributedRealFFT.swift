@@ -78,3 +78,13 @@ public final class DistributedRealFFT {
         fftwf_mpi_execute_dft_c2r(inversePlan, complex, real)
     }
 }
+
+extension DistributedRealFFT {
+    /// The z-planes this rank holds of an `nz × ny × nx` grid (as `planes` of a transform of it),
+    /// without planning or allocating one.
+    public static func localPlanes(nz: Int, ny: Int, nx: Int, communicator: Communicator) -> Range<Int> {
+        var planeCount = 0, firstPlane = 0
+        _ = fftwf_mpi_local_size_3d(nz, ny, nx / 2 + 1, communicator.comm, &planeCount, &firstPlane)
+        return firstPlane ..< firstPlane + planeCount
+    }
+}

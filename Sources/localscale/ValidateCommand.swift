@@ -4,8 +4,7 @@ import LocScaleCore
 import LocScaleEngine
 
 /// `localscale validate`: FSC, RSCC and radial profiles of a map against a model, with a report.
-/// An MPI job: the Fourier transforms run with FFTW-MPI on the z-slab layout; rank 0 reads the
-/// maps and does the real-space parts.
+/// An MPI job: every rank reads and validates its z-slab of the maps (ARCHITECTURE §3.1).
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",

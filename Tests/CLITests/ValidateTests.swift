@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LocScaleCore
 
 /// `localscale validate` and its report, against the numpy oracle (validation_fixtures.py).
 @Suite("localscale validate")
@@ -90,5 +91,99 @@ struct ValidateTests {
         let rows = try String(contentsOfFile: scratch.file("r/residues-map.csv"), encoding: .utf8).split(separator: "\n")
         #expect(rows.first == "chain,residue_number,insertion_code,residue_name,rscc,voxels")
         #expect(rows.count - 1 == 570)  // gemmi: 570 residues in model 1 of 5ME2
+    }
+
+    /// summary.json without the "ranks" parameter (the one line that names the rank count).
+    static func summaryWithoutRanks(_ directory: String) throws -> String {
+        try String(contentsOfFile: directory + "/summary.json", encoding: .utf8).split(separator: "\n")
+            .filter { !$0.contains("\"ranks\"") }.joined(separator: "\n")
+    }
+
+    @Test("validate on 1, 2, 3 and 4 ranks writes the same summary.json and CSV files, byte for byte",
+          arguments: [
+              ["--map", "val_b.mrc", "--model-map", "val_a.mrc", "--mask", "val_mask.mrc",
+               "--half-maps", "val_half1.mrc", "val_half2.mrc"],
+              ["--map", "sim_expected_nyquist.mrc", "--model", "../models/sim_small.pdb", "--resolution", "2"],
+          ])
+    func sameReportForEveryRankCount(inputs: [String]) throws {
+        let scratch = Scratch()
+        var reference: (summary: String, csv: [Data])?
+        for n in [1, 2, 3, 4] {
+            let directory = scratch.file("np\(n)")
+            let result = try MPITests.mpirun(n, ["validate"] + inputs + ["--threads", "1", "--report", directory])
+            #expect(result.status == 0, "np \(n): \(result.stderr)")
+            let csvNames = inputs.contains("--model") ? ["fsc-map.csv", "residues-map.csv"] : ["fsc-map.csv"]
+            let summary = try Self.summaryWithoutRanks(directory)
+            let csv = try csvNames.map { try Data(contentsOf: URL(fileURLWithPath: directory + "/" + $0)) }
+            #expect(summary.contains("rscc_mask"))
+            if let reference {
+                #expect(summary == reference.summary, "np \(n)")
+                #expect(csv == reference.csv, "np \(n)")
+            } else {
+                reference = (summary, csv)
+            }
+        }
+    }
+
+    @Test("a NaN in the last plane of the model map: one line naming it and exit 1 from 1, 2 and 3 ranks, no report")
+    func nanInLastSlab() throws {
+        let scratch = Scratch()
+        var model = try MRCFile.read(path: CLITests.fixtures + "/val_a.mrc").volume
+        let s = model.grid.shape
+        model.values[model.grid.index(x: 3, y: s.y - 2, z: s.z - 1)] = .nan
+        let path = scratch.file("nan_model.mrc")
+        try MRCFile.write(model, to: path, labels: [])
+        for n in [1, 2, 3] {
+            let directory = scratch.file("r\(n)")
+            let result = try MPITests.mpirun(n, ["validate", "--map", "val_b.mrc", "--model-map", path,
+                                                 "--mask", "val_mask.mrc", "--report", directory])
+            #expect(result.status == 1, "np \(n)")
+            let lines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("localscale:") }
+            #expect(lines == ["localscale: error: \(path): nan at voxel (x, y, z) = (3, \(s.y - 2), \(s.z - 1)); "
+                              + "maps must be finite"], "np \(n): \(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: directory))
+        }
+    }
+
+    @Test("a model map cut short in its last plane: main's one line and exit 1 from 1, 2 and 3 ranks, no report")
+    func truncatedInLastSlab() throws {
+        let scratch = Scratch()
+        let path = scratch.file("short_model.mrc")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: CLITests.fixtures + "/val_a.mrc"))
+        try bytes.dropLast(100).write(to: URL(fileURLWithPath: path))
+        for n in [1, 2, 3] {
+            let directory = scratch.file("r\(n)")
+            let result = try MPITests.mpirun(n, ["validate", "--map", "val_b.mrc", "--model-map", path,
+                                                 "--report", directory])
+            #expect(result.status == 1, "np \(n)")
+            let lines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("localscale:") }
+            #expect(lines == ["localscale: error: \(path): data truncated: the header promises 53760 bytes of data, "
+                              + "the file holds 53660"], "np \(n): \(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: directory))
+        }
+    }
+
+    @Test("scale --report puts the per-residue RSCC before and after side by side, largest change first")
+    func residueChangesInScaleReport() throws {
+        let scratch = Scratch()
+        let result = try CLITests.run(["scale", "--em", "sim_expected_nyquist.mrc",
+                                       "--model", "../models/sim_small.pdb", "--resolution", "2", "--window", "8",
+                                       "--out", scratch.file("out.mrc"),
+                                       "--report", scratch.file("r")])
+        #expect(result.status == 0, "\(result.stderr)")
+        let residues = try String(contentsOfFile: scratch.file("r/residues-input.csv"), encoding: .utf8)
+            .split(separator: "\n").count - 1
+        let html = try String(contentsOfFile: scratch.file("r/report.html"), encoding: .utf8)
+        let shown = min(15, residues)
+        let heading = "<h2>Per-residue RSCC, input and output: the \(shown) residues that change most</h2>"
+        #expect(html.contains(heading))
+        let table = html.components(separatedBy: heading).last!.components(separatedBy: "</table>")[0]
+        let rows = table.components(separatedBy: "<tr><td>").dropFirst().map {
+            $0.components(separatedBy: "</td><td>").map { $0.replacingOccurrences(of: "</td></tr>", with: "") }
+        }
+        #expect(rows.count == shown)
+        let changes = rows.map { Double($0[5])! }
+        #expect(zip(changes, changes.dropFirst()).allSatisfy { abs($0) >= abs($1) })
+        #expect(rows.allSatisfy { abs(Double($0[4])! - Double($0[3])! - Double($0[5])!) <= 0.0015 })
     }
 }

@@ -99,10 +99,14 @@ public struct ScalingInputs: Sendable {
 
     /// Fails when `map` is not on the grid of `reference` (shape, voxel size, origin), naming both.
     public static func checkSameGrid(_ map: NamedVolume, as reference: NamedVolume) throws {
-        let a = map.volume.grid, b = reference.volume.grid
+        try checkSameGrid(map.volume.grid, of: map.path, as: reference.volume.grid, of: reference.path)
+    }
+
+    /// Fails when grid `a` of the map at `path` is not grid `b` of the map at `referencePath`.
+    public static func checkSameGrid(_ a: Grid, of path: String, as b: Grid, of referencePath: String) throws {
         func mismatch(_ property: String, _ value: String, _ referenceValue: String) -> ScalingInputError {
-            .gridMismatch(path: map.path, property: property, value: value,
-                          referencePath: reference.path, referenceValue: referenceValue)
+            .gridMismatch(path: path, property: property, value: value,
+                          referencePath: referencePath, referenceValue: referenceValue)
         }
         guard a.shape == b.shape else {
             throw mismatch("shape", format(a.shape) + " voxels", format(b.shape) + " voxels")

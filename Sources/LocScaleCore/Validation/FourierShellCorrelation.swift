@@ -60,22 +60,14 @@ public enum MapComparison {
     /// Pearson correlation of `a` and `b` over the voxels where `mask` ≥ 0.5 (the whole map
     /// without a mask), in double precision.
     public static func realSpaceCorrelation(_ a: Volume, _ b: Volume, mask: Volume? = nil) -> Double {
-        let selected = mask.map { m in m.values.indices.filter { m.values[$0] >= 0.5 } } ?? Array(a.values.indices)
-        return correlation(a.values, b.values, over: selected)
+        let selection = mask.map { VoxelSelection.flagged($0.values.map { $0 >= 0.5 }) } ?? .all
+        return SlabCorrelation(selections: [selection]).correlations(a.values, b.values, fold: SlabCorrelation.wholeMap)
+            .values[0]
     }
 
-    /// Pearson correlation of `a[i]` and `b[i]` over `indices`, in double precision.
+    /// Pearson correlation of `a[i]` and `b[i]` over `indices` (ascending), in double precision.
     public static func correlation(_ a: [Float], _ b: [Float], over indices: [Int]) -> Double {
-        let n = Double(indices.count)
-        var sa = 0.0, sb = 0.0
-        for i in indices { sa += Double(a[i]); sb += Double(b[i]) }
-        let ma = sa / n, mb = sb / n
-        var saa = 0.0, sbb = 0.0, sab = 0.0
-        for i in indices {
-            let x = Double(a[i]) - ma, y = Double(b[i]) - mb
-            saa += x * x; sbb += y * y; sab += x * y
-        }
-        return sab / (saa * sbb).squareRoot()
+        SlabCorrelation(selections: [.indices(indices)]).correlations(a, b, fold: SlabCorrelation.wholeMap).values[0]
     }
 }
 

@@ -5,8 +5,6 @@ import LocScaleCore
 /// atomic model): FSC curves, RSCC, radial profiles with Guinier B, per-residue RSCC.
 public struct MapValidation {
     let name: String
-    let map: Volume
-    let modelMap: Volume
     let fsc: FSCCurve
     let maskedFSC: FSCCurve?
     let halfMapFSC: FSCCurve?
@@ -19,6 +17,9 @@ public struct MapValidation {
     let guinierB: Double?
     let modelGuinierB: Double?
     let guinierRange: (low: Double, high: Double)
+    /// The map's central planes, and the mask's (for the images' contrast).
+    let slices: CentralSlices
+    let maskSlices: CentralSlices?
 
     /// The maps a Fourier comparison takes.
     enum Role: Hashable { case map, model, half1, half2 }
@@ -35,35 +36,44 @@ public struct MapValidation {
 
     /// The sums of `requests` computed here, in one process.
     static func sums(masked mask: Volume?, halves: (Volume, Volume)?, map: Volume, modelMap: Volume) -> [ShellSums] {
-        let volumes: [Role: Volume] = [.map: map, .model: modelMap, .half1: halves?.0, .half2: halves?.1].compactMapValues { $0 }
+        let volumes: [Role: Volume] = [.map: map, .model: modelMap, .half1: halves?.0, .half2: halves?.1]
+            .compactMapValues { $0 }
         return requests(masked: mask != nil, halves: halves != nil).map {
             MapComparison.shellSums(volumes[$0.first]!, volumes[$0.second]!, mask: $0.masked ? mask : nil)
         }
     }
 
-    /// `sums` must be the results of `requests(masked: mask != nil, halves: halfMaps != nil)`.
+    /// The validation of whole maps in one process. `sums` must be the results of
+    /// `requests(masked: mask != nil, halves: halfMaps)`.
     init(name: String, map: Volume, modelMap: Volume, mask: Volume?, halfMaps: Bool,
          model: AtomicModel?, resolution: Double?, guinierFrom low: Double = 10, sums: [ShellSums]) {
+        let shape = map.grid.shape
+        let realSpace = RealSpaceCorrelations(map: map.values, modelMap: modelMap.values, mask: mask?.values,
+                                              planes: 0..<shape.z, grid: map.grid, model: model,
+                                              fold: SlabCorrelation.wholeMap)
+        self.init(name: name, grid: map.grid, halfMaps: halfMaps, realSpace: realSpace,
+                  slices: CentralSlices(wholeMap: map.values, shape: shape),
+                  maskSlices: mask.map { CentralSlices(wholeMap: $0.values, shape: shape) },
+                  resolution: resolution, guinierFrom: low, sums: sums)
+    }
+
+    /// The validation from its parts: `sums` as for `init(name:map:…)`.
+    init(name: String, grid: Grid, halfMaps: Bool, realSpace: RealSpaceCorrelations, slices: CentralSlices,
+         maskSlices: CentralSlices?, resolution: Double?, guinierFrom low: Double, sums: [ShellSums]) {
         self.name = name
-        self.map = map
-        self.modelMap = modelMap
+        self.slices = slices
+        self.maskSlices = maskSlices
         var next = sums.makeIterator()
         fsc = next.next()!.fsc
-        maskedFSC = mask == nil ? nil : next.next()!.fsc
+        maskedFSC = maskSlices == nil ? nil : next.next()!.fsc
         halfMapFSC = halfMaps ? next.next()!.fsc : nil
         referenceFSC = halfMaps ? [next.next()!.fsc, next.next()!.fsc] : []
-        rscc = MapComparison.realSpaceCorrelation(map, modelMap, mask: mask)
-        if let model {
-            rsccNearAtoms = MapComparison.correlation(map.values, modelMap.values,
-                                                      over: voxels(near: model.atoms, on: map.grid, within: 2.5))
-            residues = ResidueCorrelation.perResidue(map: map, modelMap: modelMap, model: model)
-        } else {
-            rsccNearAtoms = nil
-            residues = []
-        }
+        rscc = realSpace.masked
+        rsccNearAtoms = realSpace.nearAtoms
+        residues = realSpace.residues
         profile = RadialProfile(sums: next.next()!)
         modelProfile = RadialProfile(sums: next.next()!)
-        let high = resolution ?? halfMapFSC?.resolution(at: 0.143) ?? 2 * map.grid.voxelSize.array.max()!
+        let high = resolution ?? halfMapFSC?.resolution(at: 0.143) ?? 2 * grid.voxelSize.array.max()!
         guinierRange = (low, high)
         guinierB = profile.guinierB(from: low, to: high)
         modelGuinierB = modelProfile.guinierB(from: low, to: high)
@@ -120,14 +130,5 @@ public struct MapValidation {
             rows.append("\(r.chain),\(r.number.map(String.init) ?? ""),\(r.insertionCode.map { String($0) } ?? ""),\(r.name),\(r.correlation.isFinite ? formatDecimal(r.correlation, digits: 4) : "nan"),\(r.voxelCount)")
         }
         return rows.joined(separator: "\n") + "\n"
-    }
-
-    /// Central slices through x, y and z.
-    var slices: [(String, [[Float]])] {
-        let s = map.grid.shape
-        func value(_ x: Int, _ y: Int, _ z: Int) -> Float { map.values[map.grid.index(x: x, y: y, z: z)] }
-        return [("x = \(s.x / 2)", (0..<s.z).map { z in (0..<s.y).map { y in value(s.x / 2, y, z) } }),
-                ("y = \(s.y / 2)", (0..<s.z).map { z in (0..<s.x).map { x in value(x, s.y / 2, z) } }),
-                ("z = \(s.z / 2)", (0..<s.y).map { y in (0..<s.x).map { x in value(x, y, s.z / 2) } })]
     }
 }

@@ -41,7 +41,8 @@ struct LineChart {
             out += "<text x=\"\(f(left - 5))\" y=\"\(f(py(y) + 4))\" text-anchor=\"end\">\(formatDecimal(y, digits: 2))</text>"
             out += "<line x1=\"\(f(left))\" x2=\"\(f(left + plotW))\" y1=\"\(f(py(y)))\" y2=\"\(f(py(y)))\" stroke=\"#eee\"/>"
         }
-        out += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(escape(xLabel))</text>"
+        out += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">"
+            + "\(escape(xLabel))</text>"
         out += "<text transform=\"translate(14 \(f(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>"
         for reference in references {
             out += "<line x1=\"\(f(left))\" x2=\"\(f(left + plotW))\" y1=\"\(f(py(reference.value)))\" y2=\"\(f(py(reference.value)))\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>"
@@ -61,34 +62,93 @@ struct LineChart {
 }
 
 /// A central slice of a map as an SVG grid of grey squares (at most 96 × 96, averaged down),
-/// scaled from the slice's 1st to 99th percentile.
-func sliceImage(_ slice: [[Float]], title: String, size: Double = 180) -> String {
+/// black to white from the 1st to the 99th percentile of the squares inside `mask` (the same
+/// slice of the mask, a square inside when its mean is ≥ 0.5), or of all squares without a mask
+/// or with fewer than two inside — so that the molecule, not the solvent around it, sets the
+/// contrast.
+func sliceImage(_ slice: [[Float]], mask: [[Float]]? = nil, title: String, size: Double = 180) -> String {
     let rows = slice.count, columns = slice.first?.count ?? 0
     guard rows > 0, columns > 0 else { return "" }
     let step = max(1, max(rows, columns) / 96)
-    var cells: [[Double]] = []
-    for r in stride(from: 0, to: rows, by: step) {
-        var row: [Double] = []
-        for c in stride(from: 0, to: columns, by: step) {
-            var sum = 0.0, count = 0.0
-            for rr in r..<min(rows, r + step) { for cc in c..<min(columns, c + step) { sum += Double(slice[rr][cc]); count += 1 } }
-            row.append(sum / count)
+    func averaged(_ image: [[Float]]) -> [[Double]] {
+        stride(from: 0, to: rows, by: step).map { r in
+            stride(from: 0, to: columns, by: step).map { c in
+                var sum = 0.0, count = 0.0
+                for rr in r..<min(rows, r + step) {
+                    for cc in c..<min(columns, c + step) { sum += Double(image[rr][cc]); count += 1 }
+                }
+                return sum / count
+            }
         }
-        cells.append(row)
     }
-    let sorted = cells.flatMap { $0 }.sorted()
+    let cells = averaged(slice)
+    let inside = mask.map { zip(cells.joined(), averaged($0).joined()).filter { $0.1 >= 0.5 }.map(\.0) } ?? []
+    let sorted = (inside.count >= 2 ? inside : Array(cells.joined())).sorted()
     let low = sorted[Int(0.01 * Double(sorted.count - 1))], high = sorted[Int(0.99 * Double(sorted.count - 1))]
     let cell = size / Double(max(cells.count, cells[0].count))
-    var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(size))\" height=\"\(Int(size + 16))\" shape-rendering=\"crispEdges\">"
+    func f(_ v: Double) -> String { String(format: "%.2f", v) }
+    var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(size))\" height=\"\(Int(size + 16))\" "
+        + "shape-rendering=\"crispEdges\">"
     out += "<text x=\"2\" y=\"12\" font-family=\"sans-serif\" font-size=\"11\">\(escape(title))</text>"
     for (r, row) in cells.enumerated() {
         for (c, value) in row.enumerated() {
             let grey = Int(255 * min(1, max(0, high > low ? (value - low) / (high - low) : 0.5)))
             let y = 16 + Double(cells.count - 1 - r) * cell
-            out += "<rect x=\"\(String(format: "%.2f", Double(c) * cell))\" y=\"\(String(format: "%.2f", y))\" width=\"\(String(format: "%.2f", cell + 0.05))\" height=\"\(String(format: "%.2f", cell + 0.05))\" fill=\"rgb(\(grey),\(grey),\(grey))\"/>"
+            out += "<rect x=\"\(f(Double(c) * cell))\" y=\"\(f(y))\" width=\"\(f(cell + 0.05))\" "
+                + "height=\"\(f(cell + 0.05))\" fill=\"rgb(\(grey),\(grey),\(grey))\"/>"
         }
     }
     return out + "</svg>"
+}
+
+/// Plots of the report that are not line charts.
+enum SVGPlot {
+    /// A histogram of `values` as inline SVG: `bins` equal bins from the smallest to the largest
+    /// finite value (or over `range`, values outside it left out), bar heights the counts, the x
+    /// axis labelled `xLabel` with the bins' edges, the y axis "voxels" (or `yLabel`) with counts.
+    /// Non-finite values are left out and counted in the title's note.
+    static func histogram(_ values: [Double], bins: Int = 40, range: ClosedRange<Double>? = nil, title: String,
+                          xLabel: String, yLabel: String = "voxels", color: String = "#1f77b4",
+                          width: Double = 560, height: Double = 320) -> String {
+        precondition(bins > 0)
+        let finite = values.filter(\.isFinite)
+        let left = 70.0, right = 20.0, top = 30.0, bottom = 45.0
+        let plotW = width - left - right, plotH = height - top - bottom
+        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
+            + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\" font-size=\"11\">"
+        out += "<rect x=\"0\" y=\"0\" width=\"\(Int(width))\" height=\"\(Int(height))\" fill=\"white\"/>"
+        let skipped = values.count - finite.count
+        let note = skipped > 0 ? " (\(skipped) non-finite left out)" : ""
+        out += "<text x=\"\(left)\" y=\"18\" font-size=\"13\" font-weight=\"bold\">\(escape(title + note))</text>"
+        guard let low = range?.lowerBound ?? finite.min(), let high = range?.upperBound ?? finite.max() else {
+            return out + "<text x=\"\(left)\" y=\"\(top + 20)\">no data</text></svg>"
+        }
+        let span = high > low ? high - low : 1
+        var counts = [Int](repeating: 0, count: bins)
+        for v in finite where v >= low && v <= high { counts[min(bins - 1, Int((v - low) / span * Double(bins)))] += 1 }
+        let tallest = Double(max(1, counts.max()!))
+        func f(_ v: Double) -> String { String(format: "%.1f", v) }
+        out += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(plotW)\" height=\"\(plotH)\" fill=\"none\" stroke=\"#444\"/>"
+        let barW = plotW / Double(bins)
+        for (i, count) in counts.enumerated() where count > 0 {
+            let h = Double(count) / tallest * plotH
+            out += "<rect x=\"\(f(left + Double(i) * barW))\" y=\"\(f(top + plotH - h))\" width=\"\(f(barW))\" "
+                + "height=\"\(f(h))\" fill=\"\(color)\" stroke=\"white\" stroke-width=\"0.5\">"
+                + "<title>\(count)</title></rect>"
+        }
+        for i in 0...4 {
+            let x = low + Double(i) / 4 * span, y = Double(i) / 4 * tallest
+            out += "<text x=\"\(f(left + Double(i) / 4 * plotW))\" y=\"\(f(top + plotH + 15))\" text-anchor=\"middle\">"
+                + "\(formatDecimal(x, digits: 2))</text>"
+            out += "<text x=\"\(f(left - 5))\" y=\"\(f(top + plotH - Double(i) / 4 * plotH + 4))\" text-anchor=\"end\">"
+                + "\(formatDecimal(y, digits: 0))</text>"
+        }
+        out += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">"
+            + "\(escape(xLabel))</text>"
+        out += "<text transform=\"translate(14 \(f(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">"
+            + "\(escape(yLabel))</text>"
+        return out + "</svg>"
+    }
 }
 
 /// `text` with the HTML/XML special characters escaped.

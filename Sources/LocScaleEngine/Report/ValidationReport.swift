@@ -79,7 +79,10 @@ public struct ValidationReport {
         page += "<h2>Curves</h2><figure>\(fscChart.svg())</figure><figure>\(profileChart.svg())</figure>"
         page += "<h2>Central slices</h2>"
         for v in validations {
-            page += "<div>" + v.slices.map { "<figure>\(sliceImage($0.1, title: "\(v.name), \($0.0)"))</figure>" }.joined() + "</div>"
+            let masks = v.maskSlices?.images.map(\.rows)
+            page += "<div>" + v.slices.images.enumerated().map { i, image in
+                "<figure>\(sliceImage(image.rows, mask: masks?[i], title: "\(v.name), \(image.title)"))</figure>"
+            }.joined() + "</div>"
         }
         for v in validations where !v.residues.isEmpty {
             let worst = v.residues.filter { $0.correlation.isFinite }.sorted { $0.correlation < $1.correlation }.prefix(15)
@@ -89,8 +92,32 @@ public struct ValidationReport {
             }
             page += "</table><p>All residues: residues-\(escape(v.name)).csv</p>"
         }
+        if validations.count >= 2 { page += residueChanges(validations[0], validations[1]) }
         page += "<h2>Parameters</h2><table>" + parameters.map { "<tr><th>\(escape($0.0))</th><td>\(escape($0.1))</td></tr>" }.joined() + "</table>"
         if let timings { page += "<h2>Per-rank timings (s)</h2><pre>\(escape(timings))</pre>" }
         return page + "</body></html>\n"
+    }
+
+    /// The per-residue RSCC of `before` and `after` side by side: the residues whose RSCC changes
+    /// most (largest |after − before| first); empty when the maps have no residues.
+    func residueChanges(_ before: MapValidation, _ after: MapValidation, count: Int = 15) -> String {
+        guard !before.residues.isEmpty, before.residues.count == after.residues.count else { return "" }
+        let pairs = zip(before.residues, after.residues)
+            .filter { $0.0.correlation.isFinite && $0.1.correlation.isFinite }
+        func change(_ pair: (ResidueCorrelation, ResidueCorrelation)) -> Double {
+            abs(pair.1.correlation - pair.0.correlation)
+        }
+        let largest = pairs.sorted { change($0) > change($1) }.prefix(count)
+        var table = "<h2>Per-residue RSCC, \(escape(before.name)) and \(escape(after.name)): the \(largest.count) "
+            + "residues that change most</h2><table><tr><th>chain</th><th>residue</th><th>name</th>"
+            + "<th>RSCC \(escape(before.name))</th><th>RSCC \(escape(after.name))</th><th>change</th></tr>"
+        for (b, a) in largest {
+            let number = "\(b.number.map(String.init) ?? "")\(b.insertionCode.map { String($0) } ?? "")"
+            let cells = [b.chain, number, b.name, formatDecimal(b.correlation, digits: 3),
+                         formatDecimal(a.correlation, digits: 3),
+                         formatDecimal(a.correlation - b.correlation, digits: 3)]
+            table += "<tr>" + cells.map { "<td>\(escape($0))</td>" }.joined() + "</tr>"
+        }
+        return table + "</table>"
     }
 }
