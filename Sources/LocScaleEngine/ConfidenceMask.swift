@@ -13,7 +13,7 @@ public struct ConfidenceSlab: Sendable {
     public let mask: [Float]
     /// The noise region and its statistics.
     public let region: NoiseRegion
-    public let noise: NoiseStatistics
+    public let noise: SampleStatistics
     /// Voxels of the whole map: tested (in the ball), in the mask, all.
     public let testedVoxels: Int
     public let maskedVoxels: Int
@@ -56,13 +56,19 @@ public enum ConfidenceMask {
             }
             return region
         }
-        let noise = try noiseStatistics(values, planes: planes, shape: shape, region: region, comm: comm)
+        let noise = try statistics(of: region.cubes, values, planes: planes, shape: shape, comm: comm)
+        let corners = try statistics(of: region.corners, values, planes: planes, shape: shape, comm: comm)
         try comm.agree {
             if noise.zeroFraction > ConfidenceError.zeroLimit {
                 throw ConfidenceError.maskedSolvent(path: path, region: region.summary,
                                                     zeroPercent: 100 * noise.zeroFraction)
             }
             if noise.variance == 0 { throw ConfidenceError.flatNoise(path: path, region: region.summary) }
+            // Corners masked to 0 (a spherical mask, say) cannot tell.
+            if corners.variance > 0 && noise.variance > ConfidenceError.varianceRatioLimit * corners.variance {
+                throw ConfidenceError.noisierThanCorners(path: path, region: region.summary,
+                                                         ratio: noise.variance / corners.variance)
+            }
         }
 
         // This rank's tested voxels and candidates (p below the bound).
@@ -112,7 +118,7 @@ public enum ConfidenceMask {
         }
         var noiseMasked = 0
         for z in planes {
-            region.forEachSample(inPlane: z, held: planes, shape: shape) { noiseMasked += Int(mask[$0]) }
+            region.cubes.forEachSample(inPlane: z, held: planes, shape: shape) { noiseMasked += Int(mask[$0]) }
         }
         let counts = try comm.allReduceSum([Double(masked), Double(noiseMasked)])
         let noiseFraction = counts[1] / Double(region.voxelCount)
@@ -126,16 +132,16 @@ public enum ConfidenceMask {
                               voxelCount: shape.x * shape.y * shape.z)
     }
 
-    /// The noise region's statistics from every rank's planes, added plane by plane in order.
-    static func noiseStatistics(_ values: [Float], planes: Range<Int>, shape: XYZ<Int>, region: NoiseRegion,
-                                comm: Communicator) throws -> NoiseStatistics {
-        let w = region.window
-        let local = region.planeSums(values, held: planes, shape: shape)
+    /// The statistics of the voxels of `cubes` from every rank's planes, added plane by plane.
+    static func statistics(of cubes: VoxelCubes, _ values: [Float], planes: Range<Int>, shape: XYZ<Int>,
+                           comm: Communicator) throws -> SampleStatistics {
+        let n = shape.z
+        let local = cubes.planeSums(values, held: planes, shape: shape)
         let sums = try comm.allReduceSum(local.sums + local.zeros)
-        let mean = NoiseStatistics.mean(sums: Array(sums[..<w]), count: region.voxelCount)
-        let squares = try comm.allReduceSum(region.planeSquares(values, held: planes, shape: shape, mean: mean))
-        return NoiseStatistics(sums: Array(sums[..<w]), zeros: Array(sums[w...]), squares: squares,
-                               count: region.voxelCount)
+        let mean = SampleStatistics.mean(sums: Array(sums[..<n]), count: cubes.voxelCount)
+        let squares = try comm.allReduceSum(cubes.planeSquares(values, held: planes, shape: shape, mean: mean))
+        return SampleStatistics(sums: Array(sums[..<n]), zeros: Array(sums[n...]), squares: squares,
+                                count: cubes.voxelCount)
     }
 
     /// This rank's planes of the experimental map (the float32 average of two half maps, as

@@ -95,6 +95,8 @@ public enum ConfidenceError: Error, Equatable, CustomStringConvertible {
     case maskedSolvent(path: String, region: String, zeroPercent: Double)
     /// The noise region is one constant value.
     case flatNoise(path: String, region: String)
+    /// The noise region's variance is far above the box corners': the particle reaches it.
+    case noisierThanCorners(path: String, region: String, ratio: Double)
     /// Part of the noise region is significant: the particle reaches it.
     case signalInNoise(path: String, region: String, percent: Double)
 
@@ -103,6 +105,8 @@ public enum ConfidenceError: Error, Equatable, CustomStringConvertible {
     /// The most of the noise region that may lie in the mask, as a fraction (pure noise puts
     /// well under 0.1 % of it there at an FDR of 1 %).
     public static let signalLimit = 0.01
+    /// The largest ratio of the noise region's variance to the box corners' (pure noise: about 1).
+    public static let varianceRatioLimit = 2.0
 
     public var description: String {
         func percent(_ x: Double) -> String { formatDecimal(x, digits: 1) + " %" }
@@ -116,6 +120,10 @@ public enum ConfidenceError: Error, Equatable, CustomStringConvertible {
                 + "the FDR confidence map needs the unmasked map"
         case let .flatNoise(path, region):
             return "\(path): the noise region (\(region)) holds one constant value (expected noise)"
+        case let .noisierThanCorners(path, region, ratio):
+            return "\(path): the particle reaches the noise region: its variance (\(region)) is "
+                + "\(formatDecimal(ratio, digits: 2)) × that of the box corners (expected under "
+                + "\(formatDecimal(Self.varianceRatioLimit))); the confidence map needs noise at the box edges"
         case let .signalInNoise(path, region, signal):
             return "\(path): the particle reaches the noise region: \(percent(signal)) of it (\(region)) "
                 + "is above the FDR threshold (expected under \(percent(100 * Self.signalLimit))); "

@@ -1,3 +1,62 @@
+/// Cubes of voxels of a map whose values are sampled together (a voxel in two cubes counts
+/// twice), with per-plane sums so that z-slabs on any number of ranks give the same statistics.
+public struct VoxelCubes: Equatable, Sendable {
+    /// One cube's z, y and x ranges (voxels).
+    public struct Cube: Equatable, Sendable {
+        public let z: Range<Int>
+        public let y: Range<Int>
+        public let x: Range<Int>
+    }
+
+    /// The cubes, in sampling order.
+    public let cubes: [Cube]
+
+    /// Voxels in the sample.
+    public var voxelCount: Int { cubes.reduce(0) { $0 + $1.z.count * $1.y.count * $1.x.count } }
+
+    /// Calls `body` with the index, within `values`, of every sample voxel of plane `z` (cube by
+    /// cube, then y, then x); `values` holds the planes `held` of a map of `shape` in (z, y, x)
+    /// order.
+    @inline(__always)
+    public func forEachSample(inPlane z: Int, held: Range<Int>, shape: XYZ<Int>, _ body: (Int) -> Void) {
+        guard held.contains(z) else { return }
+        let planeStart = (z - held.lowerBound) * shape.y * shape.x
+        for cube in cubes where cube.z.contains(z) {
+            for y in cube.y {
+                for x in cube.x { body(planeStart + y * shape.x + x) }
+            }
+        }
+    }
+
+    /// Per plane of the map (NZ entries): the sum of the sample's values and the count of its
+    /// voxels that are exactly 0, for the planes `held` given in `values`; 0 for other planes.
+    /// Added over the ranks (each plane held by one) and then in plane order, these give
+    /// `SampleStatistics` bit for bit for any split of the planes.
+    public func planeSums(_ values: [Float], held: Range<Int>, shape: XYZ<Int>) -> (sums: [Double], zeros: [Double]) {
+        var sums = [Double](repeating: 0, count: shape.z), zeros = sums
+        for z in held {
+            forEachSample(inPlane: z, held: held, shape: shape) { i in
+                sums[z] += Double(values[i])
+                if values[i] == 0 { zeros[z] += 1 }
+            }
+        }
+        return (sums, zeros)
+    }
+
+    /// Per plane of the map: the sum of squared deviations from `mean` of the sample's values
+    /// held in `values`; 0 for other planes.
+    public func planeSquares(_ values: [Float], held: Range<Int>, shape: XYZ<Int>, mean: Double) -> [Double] {
+        var squares = [Double](repeating: 0, count: shape.z)
+        for z in held {
+            forEachSample(inPlane: z, held: held, shape: shape) { i in
+                let d = Double(values[i]) - mean
+                squares[z] += d * d
+            }
+        }
+        return squares
+    }
+}
+
 /// Where the background noise of a map is sampled for its FDR confidence map: LocScale 2's
 /// default noise boxes (Beckers' `estimateNoiseFromMap` with no box given, which 2.4.1's
 /// `run_FDR` uses). Four cubes of `window` voxels, all on the central z-planes: two at the
@@ -6,20 +65,17 @@
 /// voxels taken together (a voxel in two cubes counts twice, as in LocScale 2).
 ///
 /// The sample is pure noise only when the particle stays away from the box's y and x edges on
-/// the central planes and the solvent is not masked (ARCHITECTURE §1.6).
+/// the central planes and the solvent is not masked (ARCHITECTURE §1.6). The eight corner cubes
+/// of the same window (`corners`), farthest from the centre, are the check.
 public struct NoiseRegion: Equatable, Sendable {
-    /// One cube's y and x ranges (voxels); its z range is `planes`.
-    public struct Box: Equatable, Sendable {
-        public let y: Range<Int>
-        public let x: Range<Int>
-    }
-
     /// Edge of each cube, voxels.
     public let window: Int
     /// The z-planes of the cubes.
     public let planes: Range<Int>
-    /// The cubes, in LocScale 2's order: low y, high y, low x, high x.
-    public let boxes: [Box]
+    /// The four cubes, in LocScale 2's order: low y, high y, low x, high x.
+    public let cubes: VoxelCubes
+    /// The eight cubes of `window` voxels at the box's corners.
+    public let corners: VoxelCubes
 
     /// LocScale 2's default window: 10 % of the map's z edge (NZ, the first axis of its array),
     /// rounded up to even (`prepare_inputs_for_FDR`).
@@ -36,15 +92,18 @@ public struct NoiseRegion: Equatable, Sendable {
         func centred(_ n: Int) -> Int { Int(0.5 * Double(n) - 0.5 * Double(w)) }
         func low(_ n: Int) -> Int { Int(0.02 * Double(n)) }
         func high(_ n: Int) -> Int { Int(0.98 * Double(n)) - w }
-        let ranges = [centred(s.z), centred(s.y), centred(s.x), low(s.y), high(s.y), low(s.x), high(s.x)]
+        let starts = [centred(s.z), centred(s.y), centred(s.x), low(s.y), high(s.y), low(s.x), high(s.x)]
         let sizes = [s.z, s.y, s.x, s.y, s.y, s.x, s.x]
-        guard zip(ranges, sizes).allSatisfy({ $0 >= 0 && $0 + w <= $1 }) else { return nil }
+        guard zip(starts, sizes).allSatisfy({ $0 >= 0 && $0 + w <= $1 }) else { return nil }
+        let r = starts.map { $0 ..< $0 + w }
         window = w
-        planes = ranges[0] ..< ranges[0] + w
-        boxes = [Box(y: ranges[3] ..< ranges[3] + w, x: ranges[2] ..< ranges[2] + w),
-                 Box(y: ranges[4] ..< ranges[4] + w, x: ranges[2] ..< ranges[2] + w),
-                 Box(y: ranges[1] ..< ranges[1] + w, x: ranges[5] ..< ranges[5] + w),
-                 Box(y: ranges[1] ..< ranges[1] + w, x: ranges[6] ..< ranges[6] + w)]
+        planes = r[0]
+        cubes = VoxelCubes(cubes: [.init(z: r[0], y: r[3], x: r[2]), .init(z: r[0], y: r[4], x: r[2]),
+                                   .init(z: r[0], y: r[1], x: r[5]), .init(z: r[0], y: r[1], x: r[6])])
+        func ends(_ n: Int) -> [Range<Int>] { [0 ..< w, n - w ..< n] }
+        corners = VoxelCubes(cubes: ends(s.z).flatMap { z in
+            ends(s.y).flatMap { y in ends(s.x).map { x in VoxelCubes.Cube(z: z, y: y, x: x) } }
+        })
     }
 
     /// The largest window whose cubes fit a map of `shape` (0 when none does).
@@ -53,64 +112,22 @@ public struct NoiseRegion: Equatable, Sendable {
     }
 
     /// Voxels in the sample (4 · window³).
-    public var voxelCount: Int { 4 * window * window * window }
+    public var voxelCount: Int { cubes.voxelCount }
 
-    /// One line for messages: "4 cubes of 10³ voxels at the y and x edges, z 45–54".
+    /// One line for messages: "4 cubes of 10³ voxels at the y and x edges of z planes 45–54".
     public var summary: String {
         "4 cubes of \(window)³ voxels at the y and x edges of z planes \(planes.lowerBound)–\(planes.upperBound - 1)"
     }
-
-    /// Calls `body` with the index, within `values`, of every sample voxel of plane `z`, in
-    /// LocScale 2's order (cube, then y, then x); `values` holds the planes `held` of a map of
-    /// `shape` in (z, y, x) order. Planes outside the region have none.
-    @inline(__always)
-    public func forEachSample(inPlane z: Int, held: Range<Int>, shape: XYZ<Int>, _ body: (Int) -> Void) {
-        guard planes.contains(z), held.contains(z) else { return }
-        let planeStart = (z - held.lowerBound) * shape.y * shape.x
-        for box in boxes {
-            for y in box.y {
-                for x in box.x { body(planeStart + y * shape.x + x) }
-            }
-        }
-    }
-
-    /// Per plane of the region (index 0 = `planes.lowerBound`): the sum of the sample's values
-    /// and the count of its voxels that are exactly 0, for the planes of `values` (planes `held`
-    /// of a map of `shape`); 0 for planes not held. Summed plane by plane over the ranks that
-    /// hold them, these give `NoiseStatistics` bit for bit for any split of the planes.
-    public func planeSums(_ values: [Float], held: Range<Int>, shape: XYZ<Int>) -> (sums: [Double], zeros: [Double]) {
-        var sums = [Double](repeating: 0, count: window), zeros = sums
-        for (k, z) in planes.enumerated() {
-            forEachSample(inPlane: z, held: held, shape: shape) { i in
-                sums[k] += Double(values[i])
-                if values[i] == 0 { zeros[k] += 1 }
-            }
-        }
-        return (sums, zeros)
-    }
-
-    /// Per plane of the region: the sum of squared deviations from `mean` of the sample's
-    /// values held in `values`; 0 for planes not held.
-    public func planeSquares(_ values: [Float], held: Range<Int>, shape: XYZ<Int>, mean: Double) -> [Double] {
-        var squares = [Double](repeating: 0, count: window)
-        for (k, z) in planes.enumerated() {
-            forEachSample(inPlane: z, held: held, shape: shape) { i in
-                let d = Double(values[i]) - mean
-                squares[k] += d * d
-            }
-        }
-        return squares
-    }
 }
 
-/// The noise statistics of a map's `NoiseRegion` (float64, population variance).
-public struct NoiseStatistics: Equatable, Sendable, Codable {
+/// Mean, variance (population, float64) and fraction of exact zeros of a sample of voxels.
+public struct SampleStatistics: Equatable, Sendable, Codable {
     public let mean: Double
     public let variance: Double
     /// Fraction of the sample's voxels that are exactly 0.
     public let zeroFraction: Double
 
-    /// From the per-plane sums of every plane of the region (`NoiseRegion.planeSums`,
+    /// From the per-plane sums of every plane of the map (`VoxelCubes.planeSums`,
     /// `planeSquares`), added in plane order.
     public init(sums: [Double], zeros: [Double], squares: [Double], count: Int) {
         mean = Self.mean(sums: sums, count: count)
