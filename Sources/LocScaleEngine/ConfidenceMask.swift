@@ -83,33 +83,36 @@ public enum ConfidenceMask {
         }
         let testedVoxels = Int(try comm.allReduceSum([Double(tested)])[0])
         let bound = FDRConfidence.candidateBound(count: testedVoxels)
-        var candidateIndex: [Int] = [], candidateP: [Double] = [], candidateValue: [Float] = []
+        let floor = FDRConfidence.candidateFloor(bound: bound)
+        var candidateIndex: [Int] = [], candidateP: [Double] = []
         for (k, z) in planes.enumerated() {
             for y in 0..<shape.y {
                 let row = k * planeVoxels + y * shape.x
                 for x in 0..<shape.x where ball.contains(x: x, y: y, z: z) {
-                    let v = values[row + x]
-                    let p = FDRConfidence.pValue(v, mean: noise.mean, inverseSD: inverseSD)
+                    let t = (Double(values[row + x]) - noise.mean) * inverseSD
+                    guard t >= floor else { continue }
+                    let p = FDRConfidence.pValue(t: t)
                     if p < bound {
                         candidateIndex.append(row + x)
                         candidateP.append(p)
-                        candidateValue.append(v)
                     }
                 }
             }
         }
 
         // Every rank: the adjustment over all candidates, in the global order of their p-values.
-        let all = try comm.allGather(candidateValue)
-        let sorted = all.map { FDRConfidence.pValue($0, mean: noise.mean, inverseSD: inverseSD) }.sorted()
+        let local = RadixSort.sorted(candidateP, carrying: candidateIndex)
+        let gathered = try comm.allGatherVariable(local.values)
+        let sorted = SortedRuns.merge(gathered.values, counts: gathered.counts)
         let q = FDRConfidence.adjusted(sorted: sorted, count: testedVoxels)
+        let localQ = FDRConfidence.lookup(local.values, in: sorted, adjusted: q)
 
         var confidence = [Float](repeating: 0, count: values.count)
         var mask = [Float](repeating: 0, count: values.count)
         let level = 1 - fdr
         var masked = 0
-        for (i, p) in zip(candidateIndex, candidateP) {
-            let c = 1 - FDRConfidence.lookup(p, sorted: sorted, adjusted: q)
+        for (i, q) in zip(local.payload, localQ) {
+            let c = 1 - q
             confidence[i] = Float(c)
             if c >= level {
                 mask[i] = 1

@@ -101,9 +101,14 @@ struct ConfidenceTests {
         let q = FDRConfidence.adjusted(sorted: candidates, count: n)
         #expect(Array(full[..<candidates.count]) == q)
         #expect(full[candidates.count...].allSatisfy { $0 == 1 })
-        for value in p where value < bound {
-            let i = sorted.firstIndex(of: value)!
-            #expect(FDRConfidence.lookup(value, sorted: candidates, adjusted: q) == full[i])
+        let local = p.filter { $0 < bound }.sorted()
+        let expected = local.map { full[sorted.firstIndex(of: $0)!] }
+        #expect(FDRConfidence.lookup(local, in: candidates, adjusted: q) == expected)
+        #expect(RadixSort.sorted(p).values == sorted)
+        for cuts in [[0, 0, 5000], [1700, 0, 1, 3299], [10, 20, 30, 40, 4900]] {
+            var runs: [Double] = [], start = 0
+            for count in cuts { runs += p[start ..< start + count].sorted(); start += count }
+            #expect(SortedRuns.merge(runs, counts: cuts) == sorted)
         }
         let series: Double = log(5000.0) + 0.5772 + 0.5 / 5000.0 - 1.0 / 3e8 + 1.0 / 7.5e16
         #expect(h == series)
@@ -114,5 +119,10 @@ struct ConfidenceTests {
         #expect(FDRConfidence.pValue(-3, mean: 0, inverseSD: 1) == 1)
         #expect(FDRConfidence.pValue(0, mean: 0, inverseSD: 1) == 0.5)
         #expect(abs(FDRConfidence.pValue(3, mean: 1, inverseSD: 0.5) - 0.15865525393145707) < 1e-15)
+        // Below the floor every p-value is above the bound.
+        for bound in [0.001, 0.12, 0.5] {
+            let floor = FDRConfidence.candidateFloor(bound: bound)
+            #expect(FDRConfidence.pValue(t: floor + 0.4) >= bound && FDRConfidence.pValue(t: floor + 0.6) < bound)
+        }
     }
 }

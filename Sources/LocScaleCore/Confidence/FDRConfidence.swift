@@ -46,12 +46,29 @@ public enum FDRConfidence {
         return log(n) + 0.5772 + 0.5 / n - 1.0 / (12 * n * n) + 1.0 / (120 * n * n * n * n)
     }
 
-    /// The right-sided p-value of `value` given the noise's `mean` and `1/sd`:
-    /// `1 − ½(1 + erf(t/√2))` as LocScale 2 writes it, 1 for `t < 0`.
+    /// The right-sided p-value of `value` given the noise's `mean` and `1/sd`.
     @inline(__always)
     public static func pValue(_ value: Float, mean: Double, inverseSD: Double) -> Double {
-        let t = (Double(value) - mean) * inverseSD
-        return t < 0 ? 1 : 1 - 0.5 * (1 + erf(t / 2.0.squareRoot()))
+        pValue(t: (Double(value) - mean) * inverseSD)
+    }
+
+    /// The right-sided p-value of the statistic `t`: `1 − ½(1 + erf(t/√2))` as LocScale 2 writes
+    /// it, 1 for `t < 0`.
+    @inline(__always)
+    public static func pValue(t: Double) -> Double {
+        t < 0 ? 1 : 1 - 0.5 * (1 + erf(t / 2.0.squareRoot()))
+    }
+
+    /// A statistic `t` below which every p-value is far above `bound` (the `t` where p crosses
+    /// it, less 0.5), so that a voxel below it is not a candidate without computing erf.
+    public static func candidateFloor(bound: Double) -> Double {
+        guard bound <= 0.5 else { return -.infinity }
+        var low = 0.0, high = 40.0
+        for _ in 0..<60 {
+            let middle = 0.5 * (low + high)
+            if pValue(t: middle) < bound { high = middle } else { low = middle }
+        }
+        return low - 0.5
     }
 
     /// p-values at or above this bound, among `count` tested voxels, have `q = 1` exactly:
@@ -74,16 +91,14 @@ public enum FDRConfidence {
         return q
     }
 
-    /// `q` of p-value `p`, which must be one of `sorted` (ascending), from `adjusted`: equal
-    /// p-values share one `q` (that of the last of them).
-    @inline(__always)
-    public static func lookup(_ p: Double, sorted: [Double], adjusted q: [Double]) -> Double {
-        var low = 0, high = sorted.count
-        while low < high {
-            let middle = (low + high) / 2
-            if sorted[middle] <= p { low = middle + 1 } else { high = middle }
+    /// `q` of each of `local` (ascending, each one of `sorted`) from `adjusted(sorted:count:)`'s
+    /// `q`, in one pass over both: equal p-values share one `q` (that of the last of them).
+    public static func lookup(_ local: [Double], in sorted: [Double], adjusted q: [Double]) -> [Double] {
+        var j = 0
+        return local.map { p in
+            while j + 1 < sorted.count && sorted[j + 1] <= p { j += 1 }
+            return q[j]
         }
-        return q[low - 1]
     }
 }
 
