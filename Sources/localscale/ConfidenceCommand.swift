@@ -20,8 +20,9 @@ struct ConfidenceCommand: ParsableCommand {
         The noise region is wrong when the particle reaches the y or x edges of the central planes, \
         or when the map was masked outside the particle: the confidence map then means nothing. \
         The command refuses a map whose noise region is more than 5 % exactly 0 (masked solvent) \
-        or constant, and a map where more than 1 % of the noise region is in the mask (signal \
-        where noise was assumed; pure noise puts well under 0.1 % there).
+        or constant, whose noise region has more than twice the variance of the eight corner cubes \
+        of the same size (signal where noise was assumed), or where more than 1 % of the noise \
+        region is in the mask.
         """)
 
     @Option(name: .customLong("em"), help: ArgumentHelp("Experimental map (unfiltered).", valueName: "map.mrc"))

@@ -128,6 +128,14 @@ struct ConfidenceCLITests {
             #expect(result.status == 2, "\(arguments)")
             #expect(result.stderr.hasPrefix(line + "\n"), "\(result.stderr)")
         }
+        let help = try CLITests.run(["confidence", "--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("noise region — four cubes of --window"))
+        #expect(help.stdout.contains("The noise region is wrong when the particle reaches the y or x edges"))
+        let shapes = try CLITests.run(["confidence", "--half-maps", "conf_em.mrc", "em.mrc", "--out", out])
+        #expect(shapes.status == 1)
+        #expect(shapes.stderr == "localscale: error: em.mrc: shape 22×18×20 voxels differs from conf_em.mrc's "
+                + "24×20×28 voxels\n")
         let large = try CLITests.run(["confidence", "--em", "conf_em.mrc", "--out", out, "--window", "20"])
         #expect(large.status == 1)
         #expect(large.stderr == "localscale: error: conf_em.mrc: the noise cubes do not fit the 24×20×28 map "
