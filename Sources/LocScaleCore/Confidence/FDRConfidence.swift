@@ -128,7 +128,8 @@ public enum ConfidenceError: Error, Equatable, CustomStringConvertible {
         switch self {
         case let .windowTooLarge(path, window, shape, largest):
             return "\(path): the noise cubes do not fit the \(shape.x)×\(shape.y)×\(shape.z) map "
-                + "(found --window \(window), expected at most \(largest))"
+                + (largest > 0 ? "(found --window \(window), expected at most \(largest))"
+                                : "(found --window \(window); no window fits)")
         case let .maskedSolvent(path, region, zeroPercent):
             return "\(path): the map looks masked to zero outside the particle: \(percent(zeroPercent)) of the "
                 + "noise region (\(region)) is exactly 0 (expected under \(percent(100 * Self.zeroLimit))); "
