@@ -56,25 +56,10 @@ public enum ConfidenceMask {
             }
             return region
         }
-        let noise = try statistics(of: region.cubes, values, planes: planes, shape: shape, comm: comm)
-        let corners = try statistics(of: region.corners, values, planes: planes, shape: shape, comm: comm)
-        try comm.agree {
-            if noise.zeroFraction > ConfidenceError.zeroLimit {
-                throw ConfidenceError.maskedSolvent(path: path, region: region.summary,
-                                                    zeroPercent: 100 * noise.zeroFraction)
-            }
-            if noise.variance == 0 { throw ConfidenceError.flatNoise(path: path, region: region.summary) }
-            // Corners masked to 0 (a spherical mask, say) cannot tell.
-            if corners.variance > 0 && noise.variance > ConfidenceError.varianceRatioLimit * corners.variance {
-                throw ConfidenceError.noisierThanCorners(path: path, region: region.summary,
-                                                         ratio: noise.variance / corners.variance)
-            }
-        }
+        let noise = try checkedNoise(values, planes: planes, shape: shape, region: region, path: path, comm: comm)
 
-        // This rank's tested voxels and candidates (p below the bound).
+        // Every rank: the adjustment over all candidates, in the global order of their p-values.
         let ball = ConfidenceBall(shape: shape)
-        let inverseSD = 1 / noise.variance.squareRoot()
-        let planeVoxels = shape.x * shape.y
         var tested = 0
         for z in planes {
             for y in 0..<shape.y {
@@ -82,26 +67,8 @@ public enum ConfidenceMask {
             }
         }
         let testedVoxels = Int(try comm.allReduceSum([Double(tested)])[0])
-        let bound = FDRConfidence.candidateBound(count: testedVoxels)
-        let floor = FDRConfidence.candidateFloor(bound: bound)
-        var candidateIndex: [Int] = [], candidateP: [Double] = []
-        for (k, z) in planes.enumerated() {
-            for y in 0..<shape.y {
-                let row = k * planeVoxels + y * shape.x
-                for x in 0..<shape.x where ball.contains(x: x, y: y, z: z) {
-                    let t = (Double(values[row + x]) - noise.mean) * inverseSD
-                    guard t >= floor else { continue }
-                    let p = FDRConfidence.pValue(t: t)
-                    if p < bound {
-                        candidateIndex.append(row + x)
-                        candidateP.append(p)
-                    }
-                }
-            }
-        }
-
-        // Every rank: the adjustment over all candidates, in the global order of their p-values.
-        let local = RadixSort.sorted(candidateP, carrying: candidateIndex)
+        let local = candidates(values, planes: planes, shape: shape, ball: ball, noise: noise,
+                               bound: FDRConfidence.candidateBound(count: testedVoxels))
         let gathered = try comm.allGatherVariable(local.values)
         let sorted = SortedRuns.merge(gathered.values, counts: gathered.counts)
         let q = FDRConfidence.adjusted(sorted: sorted, count: testedVoxels)
@@ -109,12 +76,11 @@ public enum ConfidenceMask {
 
         var confidence = [Float](repeating: 0, count: values.count)
         var mask = [Float](repeating: 0, count: values.count)
-        let level = 1 - fdr
         var masked = 0
         for (i, q) in zip(local.payload, localQ) {
             let c = 1 - q
             confidence[i] = Float(c)
-            if c >= level {
+            if c >= 1 - fdr {
                 mask[i] = 1
                 masked += 1
             }
@@ -133,6 +99,51 @@ public enum ConfidenceMask {
         return ConfidenceSlab(planes: planes, confidence: confidence, mask: mask, region: region, noise: noise,
                               testedVoxels: testedVoxels, maskedVoxels: Int(counts[0]),
                               voxelCount: shape.x * shape.y * shape.z)
+    }
+
+    /// The noise region's statistics, checked against a masked or constant solvent and against
+    /// the corner cubes (ARCHITECTURE §1.6). Collective.
+    static func checkedNoise(_ values: [Float], planes: Range<Int>, shape: XYZ<Int>, region: NoiseRegion,
+                             path: String, comm: Communicator) throws -> SampleStatistics {
+        let noise = try statistics(of: region.cubes, values, planes: planes, shape: shape, comm: comm)
+        let corners = try statistics(of: region.corners, values, planes: planes, shape: shape, comm: comm)
+        try comm.agree {
+            if noise.zeroFraction > ConfidenceError.zeroLimit {
+                throw ConfidenceError.maskedSolvent(path: path, region: region.summary,
+                                                    zeroPercent: 100 * noise.zeroFraction)
+            }
+            if noise.variance == 0 { throw ConfidenceError.flatNoise(path: path, region: region.summary) }
+            // Corners masked to 0 (a spherical mask, say) cannot tell.
+            if corners.variance > 0 && noise.variance > ConfidenceError.varianceRatioLimit * corners.variance {
+                throw ConfidenceError.noisierThanCorners(path: path, region: region.summary,
+                                                         ratio: noise.variance / corners.variance)
+            }
+        }
+        return noise
+    }
+
+    /// This rank's candidates — tested voxels whose p-value lies below `bound` — sorted by
+    /// p-value, with their indices in `values`.
+    static func candidates(_ values: [Float], planes: Range<Int>, shape: XYZ<Int>, ball: ConfidenceBall,
+                           noise: SampleStatistics, bound: Double) -> (values: [Double], payload: [Int]) {
+        let inverseSD = 1 / noise.variance.squareRoot()
+        let floor = FDRConfidence.candidateFloor(bound: bound)
+        var index: [Int] = [], p: [Double] = []
+        for (k, z) in planes.enumerated() {
+            for y in 0..<shape.y {
+                let row = (k * shape.y + y) * shape.x
+                for x in 0..<shape.x where ball.contains(x: x, y: y, z: z) {
+                    let t = (Double(values[row + x]) - noise.mean) * inverseSD
+                    guard t >= floor else { continue }
+                    let pValue = FDRConfidence.pValue(t: t)
+                    if pValue < bound {
+                        index.append(row + x)
+                        p.append(pValue)
+                    }
+                }
+            }
+        }
+        return RadixSort.sorted(p, carrying: index)
     }
 
     /// The statistics of the voxels of `cubes` from every rank's planes, added plane by plane.
