@@ -13,6 +13,7 @@ struct LocalScaleCommand: ParsableCommand {
             2 bad usage.
             """,
             version: BuildInfo.versionText,
-            subcommands: [ScaleCommand.self, SimulateCommand.self, ValidateCommand.self, InfoCommand.self])
+            subcommands: [ScaleCommand.self, SimulateCommand.self, ValidateCommand.self, ConfidenceCommand.self,
+                         InfoCommand.self])
     }
 }

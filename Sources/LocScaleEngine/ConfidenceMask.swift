@@ -1,0 +1,179 @@
+import LocScaleCore
+import LocScaleParallel
+
+/// One rank's planes of a map's FDR confidence map and mask (ARCHITECTURE §1.6), with what the
+/// whole map gave.
+public struct ConfidenceSlab: Sendable {
+    /// The z-planes held.
+    public let planes: Range<Int>
+    /// Confidence `1 − q` of each voxel of `planes`, (z, y, x) order, x fastest; 0 outside the
+    /// tested ball and wherever `q = 1`.
+    public let confidence: [Float]
+    /// 1 where the confidence is at least `1 − fdr`, else 0; the same layout.
+    public let mask: [Float]
+    /// The noise region and its statistics.
+    public let region: NoiseRegion
+    public let noise: SampleStatistics
+    /// Voxels of the whole map: tested (in the ball), in the mask, all.
+    public let testedVoxels: Int
+    public let maskedVoxels: Int
+    public let voxelCount: Int
+
+    /// Fraction of the whole map's voxels in the mask.
+    public var maskedFraction: Double { Double(maskedVoxels) / Double(voxelCount) }
+}
+
+/// The FDR confidence map and mask of a map split into z-slabs over the ranks, the same bit for
+/// bit for any number of ranks: the noise sums are added plane by plane, and the
+/// Benjamini–Yekutieli adjustment, which needs the global order of the p-values, is done on
+/// every rank over the gathered candidates (the voxels whose p-value lies below
+/// `FDRConfidence.candidateBound`; every other voxel has `q = 1`), gathered as their float32
+/// values. Collective: every rank calls it with its own planes (any split of 0..<NZ).
+public enum ConfidenceMask {
+    /// LocScale 2's FDR (1 %).
+    public static let defaultFDR = 0.01
+
+    /// Reads this rank's `planes` of the experimental map (the average of two half maps) and
+    /// computes them; `window` nil = `NoiseRegion.defaultWindow`.
+    /// - Throws: `AgreedFailure` on every rank, with one line naming the file: unreadable or
+    ///   non-finite input, half maps of different shapes, or a `ConfidenceError`.
+    public static func compute(experimental: ExperimentalInput, planes: Range<Int>, window: Int?, fdr: Double,
+                               communicator: Communicator) throws -> ConfidenceSlab {
+        let (shape, values) = try communicator.agree { try read(experimental, planes: planes) }
+        return try compute(values: values, planes: planes, shape: shape, path: experimental.path, window: window,
+                           fdr: fdr, communicator: communicator)
+    }
+
+    /// Computes the planes `planes` given in `values` of a map of `shape` read from `path`.
+    public static func compute(values: [Float], planes: Range<Int>, shape: XYZ<Int>, path: String, window: Int?,
+                               fdr: Double, communicator comm: Communicator) throws -> ConfidenceSlab {
+        precondition(values.count == planes.count * shape.x * shape.y, "values do not fill the planes")
+        let region = try comm.agree { () throws -> NoiseRegion in
+            let w = window ?? NoiseRegion.defaultWindow(shape: shape)
+            guard let region = NoiseRegion(shape: shape, window: w) else {
+                throw ConfidenceError.windowTooLarge(path: path, window: w, shape: shape,
+                                                     largest: NoiseRegion.largestWindow(shape: shape))
+            }
+            return region
+        }
+        let noise = try checkedNoise(values, planes: planes, shape: shape, region: region, path: path, comm: comm)
+
+        // Every rank: the adjustment over all candidates, in the global order of their p-values.
+        let ball = ConfidenceBall(shape: shape)
+        var tested = 0
+        for z in planes {
+            for y in 0..<shape.y {
+                for x in 0..<shape.x where ball.contains(x: x, y: y, z: z) { tested += 1 }
+            }
+        }
+        let testedVoxels = Int(try comm.allReduceSum([Double(tested)])[0])
+        let local = candidates(values, planes: planes, shape: shape, ball: ball, noise: noise,
+                               bound: FDRConfidence.candidateBound(count: testedVoxels))
+        let gathered = try comm.allGatherVariable(local.values)
+        let sorted = SortedRuns.merge(gathered.values, counts: gathered.counts)
+        let q = FDRConfidence.adjusted(sorted: sorted, count: testedVoxels)
+        let localQ = FDRConfidence.lookup(local.values, in: sorted, adjusted: q)
+
+        var confidence = [Float](repeating: 0, count: values.count)
+        var mask = [Float](repeating: 0, count: values.count)
+        var masked = 0
+        for (i, q) in zip(local.payload, localQ) {
+            let c = 1 - q
+            confidence[i] = Float(c)
+            if c >= 1 - fdr {
+                mask[i] = 1
+                masked += 1
+            }
+        }
+        var noiseMasked = 0
+        for z in planes {
+            region.cubes.forEachSample(inPlane: z, held: planes, shape: shape) { noiseMasked += Int(mask[$0]) }
+        }
+        let counts = try comm.allReduceSum([Double(masked), Double(noiseMasked)])
+        let noiseFraction = counts[1] / Double(region.voxelCount)
+        try comm.agree {
+            if noiseFraction > ConfidenceError.signalLimit {
+                throw ConfidenceError.signalInNoise(path: path, region: region.summary, percent: 100 * noiseFraction)
+            }
+        }
+        return ConfidenceSlab(planes: planes, confidence: confidence, mask: mask, region: region, noise: noise,
+                              testedVoxels: testedVoxels, maskedVoxels: Int(counts[0]),
+                              voxelCount: shape.x * shape.y * shape.z)
+    }
+
+    /// The noise region's statistics, checked against a masked or constant solvent and against
+    /// the corner cubes (ARCHITECTURE §1.6). Collective.
+    static func checkedNoise(_ values: [Float], planes: Range<Int>, shape: XYZ<Int>, region: NoiseRegion,
+                             path: String, comm: Communicator) throws -> SampleStatistics {
+        let noise = try statistics(of: region.cubes, values, planes: planes, shape: shape, comm: comm)
+        let corners = try statistics(of: region.corners, values, planes: planes, shape: shape, comm: comm)
+        try comm.agree {
+            if noise.zeroFraction > ConfidenceError.zeroLimit {
+                throw ConfidenceError.maskedSolvent(path: path, region: region.summary,
+                                                    zeroPercent: 100 * noise.zeroFraction)
+            }
+            if noise.variance == 0 { throw ConfidenceError.flatNoise(path: path, region: region.summary) }
+            // Corners masked to 0 (a spherical mask, say) cannot tell.
+            if corners.variance > 0 && noise.variance > ConfidenceError.varianceRatioLimit * corners.variance {
+                throw ConfidenceError.noisierThanCorners(path: path, region: region.summary,
+                                                         ratio: noise.variance / corners.variance)
+            }
+        }
+        return noise
+    }
+
+    /// This rank's candidates — tested voxels whose p-value lies below `bound` — sorted by
+    /// p-value, with their indices in `values`.
+    static func candidates(_ values: [Float], planes: Range<Int>, shape: XYZ<Int>, ball: ConfidenceBall,
+                           noise: SampleStatistics, bound: Double) -> (values: [Double], payload: [Int]) {
+        let inverseSD = 1 / noise.variance.squareRoot()
+        let floor = FDRConfidence.candidateFloor(bound: bound)
+        var index: [Int] = [], p: [Double] = []
+        for (k, z) in planes.enumerated() {
+            for y in 0..<shape.y {
+                let row = (k * shape.y + y) * shape.x
+                for x in 0..<shape.x where ball.contains(x: x, y: y, z: z) {
+                    let t = (Double(values[row + x]) - noise.mean) * inverseSD
+                    guard t >= floor else { continue }
+                    let pValue = FDRConfidence.pValue(t: t)
+                    if pValue < bound {
+                        index.append(row + x)
+                        p.append(pValue)
+                    }
+                }
+            }
+        }
+        return RadixSort.sorted(p, carrying: index)
+    }
+
+    /// The statistics of the voxels of `cubes` from every rank's planes, added plane by plane.
+    static func statistics(of cubes: VoxelCubes, _ values: [Float], planes: Range<Int>, shape: XYZ<Int>,
+                           comm: Communicator) throws -> SampleStatistics {
+        let n = shape.z
+        let local = cubes.planeSums(values, held: planes, shape: shape)
+        let sums = try comm.allReduceSum(local.sums + local.zeros)
+        let mean = SampleStatistics.mean(sums: Array(sums[..<n]), count: cubes.voxelCount)
+        let squares = try comm.allReduceSum(cubes.planeSquares(values, held: planes, shape: shape, mean: mean))
+        return SampleStatistics(sums: Array(sums[..<n]), zeros: Array(sums[n...]), squares: squares,
+                                count: cubes.voxelCount)
+    }
+
+    /// This rank's planes of the experimental map (the float32 average of two half maps, as
+    /// `scale` forms it), checked finite, and the map's shape.
+    static func read(_ experimental: ExperimentalInput, planes: Range<Int>) throws -> (XYZ<Int>, [Float]) {
+        let readers = try experimental.paths.map { try MRCSlabReader(path: $0) }
+        let shape = readers[0].grid.shape
+        for reader in readers.dropFirst() where reader.grid.shape != shape {
+            func text(_ s: XYZ<Int>) -> String { "\(s.x)×\(s.y)×\(s.z) voxels" }
+            throw ScalingInputError.gridMismatch(path: reader.path, property: "shape", value: text(reader.grid.shape),
+                                                 referencePath: readers[0].path, referenceValue: text(shape))
+        }
+        let slabs = try readers.map { reader in
+            let slab = try reader.read(planes: planes)
+            try slab.checkFinite()
+            return slab
+        }
+        guard slabs.count == 2 else { return (shape, slabs[0].values) }
+        return (shape, zip(slabs[0].values, slabs[1].values).map { 0.5 * ($0 + $1) })
+    }
+}
