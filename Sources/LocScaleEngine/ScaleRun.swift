@@ -27,6 +27,8 @@ public struct ScaleRun {
     let job: ScaleJob
     let comm: Communicator
     let logger: Logger
+    /// The mask the run computed, when `job.mask` names the file it was written to.
+    var automaticMask: AutomaticMask?
 
     public init(job: ScaleJob, communicator: Communicator, logger: Logger) {
         self.job = job
@@ -44,6 +46,7 @@ public struct ScaleRun {
 
     /// Runs the job. A failure rank 0 finds reaches every rank as an `AgreedFailure`.
     public func run() throws -> ScaleSummary {
+        if case .automatic(let fdr) = job.mask { return try runWithAutomaticMask(fdr: fdr) }
         let clock = PhaseClock()
         let outputs = OutputFiles()
 
@@ -92,6 +95,7 @@ public struct ScaleRun {
         let table = TimingTable(rows: try comm.allGather(clock.timings.row), ranks: comm.size)
         try comm.rootTries {
             if let hdf5 {
+                try automaticMask?.writeDataset(to: hdf5)
                 try table.write(to: hdf5)
                 try writeProvenance(to: hdf5)
                 try hdf5.close()
@@ -145,7 +149,7 @@ public struct ScaleRun {
         case .halfMaps(let first, let second): "average of \(first) and \(second)"
         }
         let parameters: [(String, String)] = [
-            ("experimental map", experimental), ("model", job.model.path), ("mask", job.mask ?? "none"),
+            ("experimental map", experimental), ("model", job.model.path), ("mask", maskName),
             ("window", "\(setup.window) voxels"), ("rule", setup.rule.reportName),
             ("ranks × threads", "\(comm.size) × \(job.threads)"),
             ("command line", job.provenance.commandLine.joined(separator: " ")), ("version", job.provenance.build)]
@@ -179,7 +183,7 @@ public struct ScaleRun {
         try file.group("/provenance")
         try file.setAttribute("version", job.provenance.build, on: "/provenance")
         try file.setAttribute("command_line", job.provenance.commandLine.joined(separator: " "), on: "/provenance")
-        let inputs = job.experimental.paths + [job.model.path] + (job.mask.map { [$0] } ?? [])
+        let inputs = job.experimental.paths + [job.model.path] + (givenMaskFile.map { [$0] } ?? [])
         let sizes = inputs.map { ((try? FileManager.default.attributesOfItem(atPath: $0)[.size]) as? Int) ?? -1 }
         try file.setAttribute("inputs", zip(inputs, sizes).map { "\($0) (\($1) bytes)" }.joined(separator: "; "), on: "/provenance")
         try file.setAttribute("ranks", [Double(comm.size)], on: "/provenance")
@@ -217,7 +221,7 @@ public struct ScaleRun {
             }
             model = NamedVolume(path: path, volume: map)
         }
-        let mask = try job.mask.map { try readMap($0, logger: logger) }
+        let mask = try job.mask.file.map { try readMap($0, logger: logger) }
         let grid = experimental.volume.grid
         let rule = job.rule
         var w = job.window ?? defaultWindow(meanVoxelSize: grid.meanVoxelSize)
@@ -233,7 +237,6 @@ public struct ScaleRun {
                 the window is \(w) voxels along each
                 """)
         }
-        if mask == nil { logger.warning("no --mask given: every voxel is scaled") }
         let inputs = try ScalingInputs(experimental: experimental, model: model, mask: mask, window: w,
                                        windowIsDefault: job.window == nil)
         try MapNormalisation.checkRange(of: model, window: w)
