@@ -176,6 +176,13 @@ def kinds():
               "--mask", "none", "--window", "8", "--method", "fast", "--out", "out.mrc"],
               {em: with_values(em, lambda v: [v.__setitem__(i, v[i] if 3000 < i < 5000 else 0.0) for i in range(len(v))])},
               expect="accept"))
+    # The slab kept holds the noise cubes of the central planes: nothing tells the map was cut.
+    k.append(Kind("automatic mask of a map zero outside central planes", ["scale", "--em", em, "--model-map",
+              "model.mrc", "--window", "8", "--out", "out.mrc"],
+              {em: with_values(em, lambda v: [v.__setitem__(i, v[i] if 3000 < i < 5000 else 0.0) for i in range(len(v))])},
+              expect="accept"))
+    k.append(Kind("automatic mask of an all-zero map", ["scale", "--em", em, "--model-map", "model.mrc", "--window", "8",
+                                                        "--out", "out.mrc"], {em: scaled(em, 0.0)}))
     # --- atomic models
     x, y, z, occ, b = (31, 38), (39, 46), (47, 54), (55, 60), (61, 66)
     for label, field, text in [("NaN coordinate", x, "nan"), ("Inf coordinate", y, "inf"),
@@ -197,6 +204,9 @@ def kinds():
     k.append(Kind("--timings-json names the map", SCALE + ["--timings-json", em]))
     k.append(Kind("--out names the mask", SCALE[:-1] + ["mask.mrc"]))
     k.append(Kind("--hdf5 names --out", SCALE + ["--hdf5", "./out.mrc"]))
+    k.append(Kind("--mask-out names the map", ["scale", "--em", em, "--model-map", "model.mrc", "--out", "out.mrc",
+                                               "--mask-out", em]))
+    k.append(Kind("--fdr nan", ["scale", "--em", em, "--model-map", "model.mrc", "--out", "out.mrc", "--fdr", "nan"]))
     k.append(Kind("simulate --out names --like", SIMULATE[:-1] + ["sim_grid.mrc"]))
     k.append(Kind("--out in a missing folder", SCALE[:-1] + ["no/such/../../x/out.mrc"]))
     k.append(Kind("--out under a file", SCALE[:-1] + ["em.mrc/out.mrc"]))
