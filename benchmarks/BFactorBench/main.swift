@@ -1,7 +1,8 @@
 // Local B map benchmark (issue 14 item 3): the B map of exact mode (pad 1, pad 2) and fast mode
 // (pad 1, pad 2) through the library calls the engine uses, written as MRC maps for
 // benchmarks/bfactor-truth.py, and the cost of the B map: each run with and without the
-// observer, alternately, best of `repeats` (wall seconds on `threads` threads).
+// observer, alternately, best of `repeats` (wall seconds on `threads` threads), and the thread-seconds
+// spent inside the observer's calls.
 //
 //   swift run -c release localscale-bfactor-bench EM MODEL MASK OUTDIR [stride] [threads] [repeats]
 //
@@ -9,6 +10,7 @@
 // fast mode scales all masked voxels. Window: LocScale's default; Guinier range 10 Å to Nyquist.
 import Foundation
 import LocScaleCore
+import Synchronization
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard arguments.count >= 4 else {
@@ -48,23 +50,48 @@ func writeMap(_ values: [Float], at voxels: [Int], name: String) throws {
     try MRCFile.write(volume, to: outDirectory + "/" + name, labels: ["localscale-bfactor-bench \(name)"])
 }
 
+/// A `LocalBFactorObserver` that also sums the thread-seconds spent in its calls: the work the
+/// B map adds to a run, free of the noise of timing two whole runs on a shared machine.
+final class TimedObserver: ShellSpectrumObserver, ShellPowerSweepObserver, @unchecked Sendable {
+    let inner: LocalBFactorObserver
+    private let nanoseconds = Atomic<UInt64>(0)
+    init(_ inner: LocalBFactorObserver) { self.inner = inner }
+    var threadSeconds: Double { Double(nanoseconds.load(ordering: .relaxed)) * 1e-9 }
+
+    private func timed(_ body: () -> Void) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        nanoseconds.add(DispatchTime.now().uptimeNanoseconds - start, ordering: .relaxed)
+    }
+    func observe(voxel: Int, experimental: UnsafeBufferPointer<Double>, model: UnsafeBufferPointer<Double>) {
+        timed { inner.observe(voxel: voxel, experimental: experimental, model: model) }
+    }
+    func observe(shell: Int, experimental: UnsafeBufferPointer<Double>, model: UnsafeBufferPointer<Double>,
+                 voxels: Range<Int>) {
+        timed { inner.observe(shell: shell, experimental: experimental, model: model, voxels: voxels) }
+    }
+}
+
 /// Times `run(observer)` without and with a B observer, alternately; writes the B map.
 func measure(_ name: String, voxels: [Int], layout: SpectrumLayout,
-             _ run: (LocalBFactorObserver?) throws -> Void) throws {
+             _ run: (TimedObserver?) throws -> Void) throws {
     var plain = Double.infinity, observed = Double.infinity
-    var observer: LocalBFactorObserver!
+    var observer: TimedObserver!
     for _ in 0..<repeats {
         plain = min(plain, try seconds { try run(nil) })
-        let b = LocalBFactorObserver(layout: layout, voxelSize: grid.meanVoxelSize, voxelCount: voxels.count)
+        let b = TimedObserver(LocalBFactorObserver(layout: layout, voxelSize: grid.meanVoxelSize,
+                                                   voxelCount: voxels.count))
         observed = min(observed, try seconds { try run(b) })
         observer = b
     }
-    let b = observer.bfactors
+    let b = observer.inner.bfactors
     try writeMap(b, at: voxels, name: "bfactor-\(name).mrc")
     let fitted = b.filter { $0 != 0 }
-    print(String(format: "%-10@ %8d voxels  %2d shells  without B %8.2f s  with B %8.2f s  overhead %+6.1f %%  "
-                 + "failed fits %d  B %.1f … %.1f Å²", name as NSString, voxels.count, observer.fitBins.count,
-                 plain, observed, 100 * (observed / plain - 1), observer.failedFits,
+    print(String(format: "%-10@ %8d voxels  %2d shells  without B %7.2f s  with B %7.2f s (%+5.1f %%)  "
+                 + "in the observer %.3f thread-s (%.2f %% of %d threads × the run)  failed fits %d  B %.1f … %.1f Å²",
+                 name as NSString, voxels.count, observer.inner.fitBins.count, plain, observed,
+                 100 * (observed / plain - 1), observer.threadSeconds,
+                 100 * observer.threadSeconds / (Double(threads) * plain), threads, observer.inner.failedFits,
                  fitted.min() ?? 0, fitted.max() ?? 0))
 }
 

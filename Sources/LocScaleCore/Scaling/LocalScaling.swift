@@ -101,24 +101,14 @@ public enum LocalScaling {
         return values
     }
 
-    /// Runs `body(i)` for `i` in `0..<count`, each on its own thread (the calling thread waits),
-    /// and returns when all are done.
+    /// Runs `body(i)` for `i` in `0..<count`, each on its own thread (the calling thread waits;
+    /// the threads are the process's `WorkerPool`), and returns when all are done.
     static func runOnThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
         if count == 1 {
             body(0)
             return
         }
-        let group = DispatchGroup()
-        for index in 0..<count {
-            group.enter()
-            let thread = Thread {
-                body(index)
-                group.leave()
-            }
-            thread.stackSize = 8 << 20
-            thread.start()
-        }
-        group.wait()
+        WorkerPool.shared.run(count, body)
     }
 }
 
