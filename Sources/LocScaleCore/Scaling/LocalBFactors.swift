@@ -39,8 +39,6 @@ public final class LocalBFactorObserver: ShellSpectrumObserver, ShellPowerSweepO
     public let voxelCount: Int
     /// Bins of the layout the fit uses, in increasing order.
     public let fitBins: [Int]
-    /// `s²` of each fitted bin, Å⁻².
-    public let fitFrequenciesSquared: [Double]
     /// Per bin: `(x − x̄)/Σ(x − x̄)²` for the fitted bins (`x = s²`), so that the slope is
     /// `Σ weight · ln A`; 0 elsewhere. With `ln A = e · (ln sum − ln n)` (`e` = ½ for powers, 1
     /// for amplitude sums, `n` the bin's coefficients) the slope is `e · (Σ weight · ln sum − offset)`.
@@ -48,7 +46,9 @@ public final class LocalBFactorObserver: ShellSpectrumObserver, ShellPowerSweepO
     /// `Σ weight · ln n` over the fitted bins.
     private let offset: Double
     private let fitted: UnsafeMutableBufferPointer<Bool>
+    /// `fitBins` in memory of its own (read per voxel), and their number.
     private let bins: UnsafeMutableBufferPointer<Int>
+    private let binCount: Int
     /// `B = scale · (Σ weight · ln(sum) − offset)`: −4 · ½ for powers, −4 for amplitudes.
     private let scale: Double
     /// Per voxel: `Σ weight · ln(sum)` and whether the fit failed.
@@ -69,28 +69,29 @@ public final class LocalBFactorObserver: ShellSpectrumObserver, ShellPowerSweepO
         fitBins = frequencies.indices.filter {
             frequencies[$0] >= lowest * (1 - tolerance) && frequencies[$0] <= highest * (1 + tolerance)
         }
-        fitFrequenciesSquared = fitBins.map { frequencies[$0] * frequencies[$0] }
-        let mean = fitFrequenciesSquared.reduce(0, +) / Double(max(fitBins.count, 1))
-        let spread = fitFrequenciesSquared.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+        let squared = fitBins.map { frequencies[$0] * frequencies[$0] }  // x = s², Å⁻²
+        let mean = squared.reduce(0, +) / Double(max(fitBins.count, 1))
+        let spread = squared.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
         weight = .allocate(capacity: layout.binCount)
         weight.initialize(repeating: 0)
         fitted = .allocate(capacity: layout.binCount)
         fitted.initialize(repeating: false)
         let coefficients = layout.coefficientsPerBin
         var offset = 0.0
-        for (s, x) in zip(fitBins, fitFrequenciesSquared) {
+        for (s, x) in zip(fitBins, squared) {
             weight[s] = spread > 0 ? (x - mean) / spread : 0
             fitted[s] = true
             offset += weight[s] * log(coefficients[s])
         }
         self.offset = offset
-        bins = .allocate(capacity: max(fitBins.count, 1))
+        binCount = fitBins.count
+        bins = .allocate(capacity: max(binCount, 1))
         _ = bins.initialize(from: fitBins)
         scale = layout.binSumsArePowers ? -2 : -4
         slope = .allocate(capacity: max(voxelCount, 1))
         slope.initialize(repeating: 0)
         failed = .allocate(capacity: max(voxelCount, 1))
-        failed.initialize(repeating: fitBins.count < 3)
+        failed.initialize(repeating: binCount < 3)
     }
 
     deinit {
@@ -99,8 +100,9 @@ public final class LocalBFactorObserver: ShellSpectrumObserver, ShellPowerSweepO
 
     /// Exact kernel: the whole fit of one voxel from its bins' sums.
     public func observe(voxel: Int, experimental: UnsafeBufferPointer<Double>, model: UnsafeBufferPointer<Double>) {
-        var sum = 0.0, bad = fitBins.count < 3
-        for b in 0..<fitBins.count {
+        precondition(voxel < voxelCount, "voxel \(voxel) beyond the observer's \(voxelCount)")
+        var sum = 0.0, bad = binCount < 3
+        for b in 0..<binCount {
             let s = bins[b], value = experimental[s]
             if value > 0 { sum += weight[s] * log(value) } else { bad = true }
         }
@@ -112,6 +114,7 @@ public final class LocalBFactorObserver: ShellSpectrumObserver, ShellPowerSweepO
     /// order, so the sum runs in the exact kernel's order).
     public func observe(shell: Int, experimental: UnsafeBufferPointer<Double>, model: UnsafeBufferPointer<Double>,
                         voxels: Range<Int>) {
+        precondition(voxels.upperBound <= voxelCount, "voxels \(voxels) beyond the observer's \(voxelCount)")
         guard fitted[shell] else { return }
         let w = weight[shell]
         for n in voxels {
