@@ -92,6 +92,31 @@ struct LocalBFactorTests {
         #expect(observer.bfactors.allSatisfy { $0 != 0 && $0.isFinite })
     }
 
+    @Test("the B map is the same bits for any thread count, exact and fast mode; fast values keep their bits")
+    func threadInvariance() throws {
+        let inputs = try ScalingInputs(experimental: try Fixtures.read("em.mrc"), model: try Fixtures.read("model.mrc"),
+                                       mask: try Fixtures.read("mask.mrc"), window: 8)
+        let layout = SpectrumLayout(window: 8, rule: .exact(padFactor: 2))
+        let voxels = LocalScaling.voxelsToScale(inputs, window: 8, rule: layout.rule)
+        func exact(threads: Int) -> [UInt32] {
+            let observer = LocalBFactorObserver(layout: layout, voxelSize: 1.2, voxelCount: voxels.count)
+            _ = LocalScaling.run(inputs, voxels: voxels, layout: layout, threads: threads, observer: observer)
+            return observer.bfactors.map(\.bitPattern)
+        }
+        func fast(threads: Int) throws -> (b: [UInt32], values: [UInt32]) {
+            let observer = LocalBFactorObserver(layout: layout, voxelSize: 1.2, voxelCount: voxels.count)
+            let values = try FastScaling.run(inputs, voxels: voxels, window: 8, padFactor: 2, threads: threads,
+                                             observer: observer)
+            return (observer.bfactors.map(\.bitPattern), values.values.map(\.bitPattern))
+        }
+        #expect(exact(threads: 1) == exact(threads: 3))
+        let one = try fast(threads: 1), two = try fast(threads: 2)
+        #expect(one.b == two.b)
+        #expect(one.b.allSatisfy { Float(bitPattern: $0) != 0 && Float(bitPattern: $0).isFinite })
+        let plain = try FastScaling.run(inputs, voxels: voxels, window: 8, padFactor: 2, threads: 2)
+        #expect(plain.values.map(\.bitPattern) == two.values)
+    }
+
     @Test("fewer than 3 shells in the range: every B is 0 and counted")
     func tooFewShells() throws {
         let inputs = try ScalingInputs(experimental: try Fixtures.read("em.mrc"), model: try Fixtures.read("model.mrc"),
@@ -112,9 +137,12 @@ struct LocalBFactorTests {
     func zeroPower(_ rule: ScalingRule) {
         let n = 24
         let shape = XYZ(n, n, n)
-        // Zeros in x < 12 (the windows of voxels at x ≤ 2 see only zeros), noise elsewhere.
-        var generator = SystemRandomNumberGenerator()
-        let em = (0..<n * n * n).map { i in i % n < 12 ? Float(0) : Float.random(in: -1...1, using: &generator) }
+        // Zeros in x < 12 (the windows of voxels at x ≤ 2 see only zeros), a busy pattern elsewhere.
+        func pattern(_ i: Int) -> Float {
+            let t = Double(i)
+            return i % n < 12 ? 0 : Float(sin(0.7 * t) + 0.3 * cos(1.9 * t))
+        }
+        let em = (0..<n * n * n).map(pattern)
         let layout = SpectrumLayout(window: 8, rule: rule)
         let voxels = [(12 * n + 12) * n + 2, (12 * n + 12) * n + 20]
         let observer = LocalBFactorObserver(layout: layout, voxelSize: 1, voxelCount: 2)
