@@ -50,6 +50,10 @@ let package = Package(
         // Benchmarks (benchmarks/RESULTS.md): run with `swift run -c release NAME`.
         .executableTarget(name: "localscale-kernel-bench", dependencies: ["LocScaleCore"],
                           path: "benchmarks/KernelBench"),
+        // The local B map against a known B field, and its cost (benchmarks/RESULTS.md "Local B"):
+        // `localscale-bfactor-bench EM MODEL MASK OUTDIR [stride] [threads] [repeats]`.
+        .executableTarget(name: "localscale-bfactor-bench", dependencies: ["LocScaleCore"],
+                          path: "benchmarks/BFactorBench"),
         // Reads a map by z-slabs on every rank and writes it back with MPI-IO (Tests/ParallelTests,
         // benchmarks/RESULTS.md "Slab I/O"): `mpirun -np N localscale-slab-io-check IN OUT`.
         .executableTarget(name: "localscale-slab-io-check", dependencies: ["LocScaleCore", "LocScaleParallel"],
