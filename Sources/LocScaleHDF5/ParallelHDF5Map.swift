@@ -21,6 +21,25 @@ public enum ParallelHDF5Map {
     /// Planes per chunk of `/map` (as the one-process writer chunks it).
     public static let chunkPlanes = 16
 
+    /// Room for the file's metadata besides the map's floats (a 400³ `/map` needs about 8 KiB).
+    static let metadataBytes = 1 << 16
+
+    /// Fails with one line when the file system cannot hold `bytes` at `temporary`. Parallel HDF5
+    /// (1.10) does not survive a write error: after "No space left on device" on one rank, the
+    /// ranks' collective calls inside `H5Fclose` no longer match and the job hangs (8 ranks on a
+    /// full tmpfs, measured). So rank 0 reserves the whole file first (`posix_fallocate`) and
+    /// HDF5 starts only when it fits; the file is emptied again by HDF5's create. Another
+    /// program filling the disk in between is not covered.
+    static func reserve(_ bytes: Int, at temporary: String, for path: String) throws {
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw OutputError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        let code = posix_fallocate(fd, 0, off_t(bytes))
+        guard code == 0 else {
+            throw OutputError.cannotWrite(path: path, reason: "\(String(cString: strerror(code))) (reserving \(bytes) bytes)")
+        }
+    }
+
     /// Writes the planes `planes` of a map of `shape` (`values` in (z, y, x) order, x fastest) of
     /// every rank as `/map` of the HDF5 file `path`, under its temporary name in rank 0's
     /// `outputs` (other ranks' `outputs` are not used); the ranks' planes must tile 0..<NZ (a rank
@@ -40,6 +59,7 @@ public enum ParallelHDF5Map {
             guard communicator.isRoot else { return "" }
             let temporary = try outputs.temporaryPath(for: path)
             unlink(temporary)
+            try reserve(4 * shape.x * shape.y * shape.z + metadataBytes, at: temporary, for: path)
             return temporary
         })
         let planesPerCall = max(1, floatsPerCall / max(planeFloats, 1))
@@ -98,6 +118,8 @@ private final class CollectiveFile {
         defer { H5Pclose(properties) }
         let chunk = [hsize_t(min(shape.z, ParallelHDF5Map.chunkPlanes)), hsize_t(shape.y), hsize_t(shape.x)]
         H5Pset_chunk(properties, 3, chunk)
+        // No fill values: every voxel is written, and nothing is written before the data.
+        H5Pset_fill_time(properties, H5D_FILL_TIME_NEVER)
         let dataset = H5Dcreate2(file, "/map", localscale_h5t_native_float(), space, localscale_h5p_default(),
                                  properties, localscale_h5p_default())
         guard dataset >= 0 else { throw HDF5Error(path: path, what: "cannot create dataset /map") }

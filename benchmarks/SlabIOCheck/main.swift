@@ -137,6 +137,7 @@ guard arguments.count == 2 else {
     FileHandle.standardError.write(Data(usage.utf8))
     exit(2)
 }
+HDF5Library.start()
 let communicator = try Communicator.start()
 do {
     let measured = try run(input: arguments[0], output: arguments[1], kind: kind, fileSizeLimit: fileSizeLimit,
