@@ -36,7 +36,8 @@ public enum ParallelHDF5Map {
         defer { close(fd) }
         let code = posix_fallocate(fd, 0, off_t(bytes))
         guard code == 0 else {
-            throw OutputError.cannotWrite(path: path, reason: "\(String(cString: strerror(code))) (reserving \(bytes) bytes)")
+            let reason = String(cString: strerror(code))
+            throw OutputError.cannotWrite(path: path, reason: "\(reason) (reserving \(bytes) bytes)")
         }
     }
 
@@ -81,11 +82,14 @@ public enum ParallelHDF5Map {
                 }
                 local = local ?? failed
             }
-            local = local ?? dataset.close()
+            // Every rank closes, whatever failed (a rank skipping a collective close would hang the others).
+            let closed = dataset.close()
+            local = local ?? closed
         } catch {
             local = "\(error)"
         }
-        local = local ?? file.close()
+        let closed = file.close()
+        local = local ?? closed
         try communicator.agree(local)
         return try communicator.agree {
             // Reopening checks the file: a short write (it ends before HDF5's end of data) fails here.

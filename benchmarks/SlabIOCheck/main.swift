@@ -105,7 +105,8 @@ func writeHDF5Serially(planes: Range<Int>, values: [Float], grid: Grid, to path:
         guard communicator.isRoot else { return }
         let s = grid.shape
         let file = try HDF5Writer(temporary: outputs.temporaryPath(for: path), for: path)
-        try file.write(whole, to: "/map", dims: [s.z, s.y, s.x], chunk: [min(s.z, ParallelHDF5Map.chunkPlanes), s.y, s.x])
+        try file.write(whole, to: "/map", dims: [s.z, s.y, s.x],
+                       chunk: [min(s.z, ParallelHDF5Map.chunkPlanes), s.y, s.x])
         try setMapAttributes(grid, in: file)
         try file.close()
     }
