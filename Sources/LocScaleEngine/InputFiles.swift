@@ -34,7 +34,11 @@ struct InputFiles {
             for output in job.outputs.named {
                 try OutputFiles.checkWritable(output.path, mayCreateFolder: output.option == "--report")
             }
-            readers = try paths.map { try MRCSlabReader(path: $0) }
+            readers = try paths.map { path in
+                let reader = try MRCSlabReader(path: path)
+                try reader.checkWholeMapFits()
+                return reader
+            }
             readers.forEach { $0.header.warnings.forEach { logger.warning("\($0)") } }
             let window = try checkHeaders(readers, job: job, logger: logger)
             return Headers(bytes: try paths.map(headerBytes), window: window)

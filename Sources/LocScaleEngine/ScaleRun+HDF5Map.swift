@@ -115,7 +115,7 @@ final class HDF5SlabDataset {
         guard H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, start, nil, count, nil) >= 0,
               H5Dwrite(dataset, localscale_h5t_native_float(), memorySpace, fileSpace, localscale_h5p_default(),
                        values.baseAddress) >= 0 else {
-            throw Self.failure(path, "cannot write dataset \(name) (planes \(planes))")
+            throw Self.failure(path, "cannot write the file (disk full?)")
         }
     }
 
@@ -125,6 +125,6 @@ final class HDF5SlabDataset {
         dataset = -1
         let fileClosed = H5Fclose(file) >= 0
         file = -1
-        guard closed && fileClosed else { throw Self.failure(path, "cannot write dataset \(name)") }
+        guard closed && fileClosed else { throw Self.failure(path, "cannot write the file (disk full?)") }
     }
 }

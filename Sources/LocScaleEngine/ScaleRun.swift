@@ -49,7 +49,7 @@ public struct ScaleRun {
         }
         let (selection, maskBytes) = try files.selectVoxels(rule: job.rule, communicator: comm)
         clock.timings.bytesRead += maskBytes
-        let (setup, hadWisdom) = try plan(files, selection: selection)
+        let (setup, hadWisdom, plannedLine) = try plan(files, selection: selection)
 
         // This rank's planes of the maps, read; then its voxels scaled.
         let method = try MethodSlabs(setup: setup, communicator: comm, planning: job.planning, threads: job.threads)
@@ -57,6 +57,7 @@ public struct ScaleRun {
         var maps = try SlabMaps(files, simulated: simulated, planes: planes, job: job, communicator: comm)
         simulated = nil
         clock.timings.bytesRead += maps.bytesRead
+        if let plannedLine { logger.info("\(plannedLine)") }
         clock.end(.read)
         var (values, workImbalance) = switch method {
         case .exact(let plan): try scaleExact(&maps, selection: selection, setup: setup, plan: plan, clock: clock)
@@ -133,12 +134,13 @@ public struct ScaleRun {
                                                           total: grid.voxelCount))
     }
 
-    /// Rank 0 plans the FFTs (from the wisdom file when there is one) and the method, and says
-    /// what the run does; every rank gets the setup and imports rank 0's plans (collective).
-    /// - Returns: the setup, and whether rank 0 had wisdom (false elsewhere).
-    private func plan(_ files: InputFiles, selection: VoxelSelection) throws -> (RunSetup, Bool) {
+    /// Rank 0 plans the FFTs (from the wisdom file when there is one) and the method; every rank
+    /// gets the setup and imports rank 0's plans (collective).
+    /// - Returns: the setup; whether rank 0 had wisdom, and on rank 0 the line that says what the
+    ///   run does (logged once the maps are read and checked).
+    private func plan(_ files: InputFiles, selection: VoxelSelection) throws -> (RunSetup, Bool, String?) {
         let w = files.window, rule = job.rule, grid = files.grid
-        let planned = try comm.rootTries { () throws -> (RunSetup, Bool) in
+        let planned = try comm.rootTries { () throws -> (RunSetup, Bool, String) in
             let layout = SpectrumLayout(window: w, rule: rule)
             let hadWisdom = job.wisdom.load(logger: logger)
             let method: MethodPlan
@@ -163,17 +165,17 @@ public struct ScaleRun {
             case .locscale2: "locscale2 rules"
             }
             let windowÅ = formatDecimal(Double(w) * grid.meanVoxelSize, digits: 1)
-            logger.info("""
+            let line = """
                 scaling \(selection.count) voxels: window \(w) voxels (\(windowÅ) Å), \(methodText), \(ruleText), \
                 \(comm.size) rank(s) × \(job.threads) thread(s)
-                """)
+                """
             return (RunSetup(shape: grid.shape, window: w, rule: rule, planeCounts: selection.planeCounts,
-                             wisdom: FFTW.exportWisdom(), method: method), hadWisdom)
+                             wisdom: FFTW.exportWisdom(), method: method), hadWisdom, line)
         }
         let setup = try JSONDecoder().decode(RunSetup.self, from: Data(
             comm.broadcast(Array(try planned.map { try JSONEncoder().encode($0.0) } ?? Data()))))
         if !comm.isRoot { FFTW.importWisdom(text: setup.wisdom) }
-        return (setup, planned?.1 ?? false)
+        return (setup, planned?.1 ?? false, planned?.2)
     }
 
     /// The validation of the input and the output side by side (the report folder).
