@@ -136,10 +136,16 @@ public struct ScalingInputs: Sendable {
 
     /// Fails at the first NaN or infinite voxel of `values`, the (z, y, x) planes from
     /// `firstPlane` of a map of `shape` read from `path`, naming its (x, y, z) in the whole map.
-    public static func checkFinite(_ values: some RandomAccessCollection<Float>, shape s: XYZ<Int>,
-                                   firstPlane: Int = 0, path: String) throws {
+    public static func checkFinite(_ values: [Float], shape s: XYZ<Int>, firstPlane: Int = 0,
+                                   path: String) throws {
+        try checkFinite(values[...], shape: s, firstPlane: firstPlane, path: path)
+    }
+
+    /// `checkFinite` of a slice of planes (a rank's own planes of the planes it holds).
+    public static func checkFinite(_ values: ArraySlice<Float>, shape s: XYZ<Int>, firstPlane: Int = 0,
+                                   path: String) throws {
         guard let index = values.firstIndex(where: { !$0.isFinite }) else { return }
-        let i = values.distance(from: values.startIndex, to: index)
+        let i = index - values.startIndex
         throw ScalingInputError.nonFinite(path: path, x: i % s.x, y: (i / s.x) % s.y,
                                           z: firstPlane + i / (s.x * s.y), value: values[index])
     }
