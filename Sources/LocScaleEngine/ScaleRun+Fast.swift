@@ -11,7 +11,8 @@ extension ScaleRun {
     func scaleFast(_ maps: inout SlabMaps, selection: VoxelSelection, setup: RunSetup, plan: FastPlan,
                    slabs: DistributedSlabGrid, clock: PhaseClock) throws -> ([Float], Double) {
         let shape = setup.shape, box = plan.box
-        let planes = slabs.planes, tiling = MethodSlabs.fastTilings(box: box, gridPlanes: slabs.planesOfAllRanks)[comm.rank]
+        let planes = slabs.planes
+        let tiling = MethodSlabs.fastTilings(box: box, gridPlanes: slabs.planesOfAllRanks)[comm.rank]
         let mapPlane = shape.x * shape.y, gridPlane = box.size.x * box.size.y
         let inBox = { (z: Int) in max(0, min(shape.z, box.start.z + z)) }
         clock.timings.planes = inBox(planes.lowerBound) ..< inBox(planes.upperBound)
@@ -23,7 +24,8 @@ extension ScaleRun {
         var slabE = box.values(of: maps.experimental, firstPlane: tiling.lowerBound, planes: planes,
                                outside: maps.experimentalOutside)
         maps.experimental = []
-        var slabM = box.values(of: maps.model, firstPlane: tiling.lowerBound, planes: planes, outside: maps.modelOutside)
+        var slabM = box.values(of: maps.model, firstPlane: tiling.lowerBound, planes: planes,
+                               outside: maps.modelOutside)
         maps.model = []
         clock.end(.scatter)
         killForFaultTest(at: "compute")

@@ -34,7 +34,9 @@ extension ScaleRun {
                 let slab = UnsafeMutableBufferPointer(rebasing: all[..<(tiling.count * plane)])
                 try comm.exchange(sends: [], receives: [(rank: rank, buffer: slab)])
                 if failure == nil {
-                    do { try dataset?.write(planes: tiling, values: UnsafeBufferPointer(slab)) } catch { failure = error }
+                    do {
+                        try dataset?.write(planes: tiling, values: UnsafeBufferPointer(slab))
+                    } catch { failure = error }
                 }
             }
         }

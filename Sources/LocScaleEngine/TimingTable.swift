@@ -63,7 +63,8 @@ public struct TimingTable: Sendable {
 
     /// The table as rank 0 prints it.
     public var text: String {
-        var lines = ["rank  planes        voxels     read  scatter     halo  compute   gather    write   MB read  MB written"]
+        var lines = ["rank  planes        voxels     read  scatter     halo  compute   gather    write"
+                     + "   MB read  MB written"]
         for r in rows.indices {
             let planes = "\(zStart[r])..<\(zEnd[r])".padding(toLength: 12, withPad: " ", startingAt: 0)
             let phases = Phase.allCases.map { String(format: "%8.2f", seconds($0)[r]) }.joined(separator: " ")

@@ -37,7 +37,8 @@ extension Communicator {
                 (rank: t.to, values: UnsafeBufferPointer(rebasing: local[span(t.planes, from: owned.lowerBound)]))
             }
             let receives = transfers.filter { $0.to == rank }.map { t in
-                (rank: t.from, buffer: UnsafeMutableBufferPointer(rebasing: slab[span(t.planes, from: wanted.lowerBound)]))
+                (rank: t.from,
+                 buffer: UnsafeMutableBufferPointer(rebasing: slab[span(t.planes, from: wanted.lowerBound)]))
             }
             try exchange(sends: sends, receives: receives)
         }

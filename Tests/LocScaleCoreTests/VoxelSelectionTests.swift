@@ -13,9 +13,13 @@ struct VoxelSelectionTests {
                           parts: Int) -> (VoxelSelection, [Int]) {
         let plane = shape.x * shape.y
         let shares = (0..<parts).map { shape.z * $0 / parts ..< shape.z * ($0 + 1) / parts }
-        func values(_ planes: Range<Int>) -> [Float]? { mask.map { Array($0[planes.lowerBound * plane ..< planes.upperBound * plane]) } }
+        func values(_ planes: Range<Int>) -> [Float]? {
+            mask.map { Array($0[planes.lowerBound * plane ..< planes.upperBound * plane]) }
+        }
         let tally = shares.map { PlaneTally(mask: values($0), planes: $0, shape: shape, window: window) }
-            .reduce(PlaneTally(mask: values(0..<0), planes: 0..<0, shape: shape, window: window)) { $0.merged(with: $1) }
+            .reduce(PlaneTally(mask: values(0..<0), planes: 0..<0, shape: shape, window: window)) {
+                $0.merged(with: $1)
+            }
         let selection = VoxelSelection(tally: tally, shape: shape, rule: rule, window: window)
         return (selection, shares.flatMap { selection.voxels(in: $0, mask: values($0)) })
     }
@@ -23,9 +27,11 @@ struct VoxelSelectionTests {
     @Test("the fixtures' masks, both rules, 1–5 shares: the whole-map list, counts and bounds",
           arguments: ["mask.mrc", "b_mask.mrc", "val_mask.mrc", "none"])
     func fixtureMasks(name: String) throws {
-        let em = try MRCFile.read(path: Fixtures.path(name == "val_mask.mrc" ? "val_a.mrc" : name == "b_mask.mrc" ? "b_em.mrc" : "em.mrc")).volume
+        let mapName = ["val_mask.mrc": "val_a.mrc", "b_mask.mrc": "b_em.mrc"][name] ?? "em.mrc"
+        let em = try MRCFile.read(path: Fixtures.path(mapName)).volume
         let mask = name == "none" ? nil : try MRCFile.read(path: Fixtures.path(name)).volume
-        let inputs = try ScalingInputs(experimental: NamedVolume(path: "e", volume: em), model: NamedVolume(path: "m", volume: em),
+        let inputs = try ScalingInputs(experimental: NamedVolume(path: "e", volume: em),
+                                       model: NamedVolume(path: "m", volume: em),
                                        mask: mask.map { NamedVolume(path: "k", volume: $0) }, window: 8)
         for rule in [ScalingRule.exact(padFactor: 1), .locscale2] {
             let expected = LocalScaling.voxelsToScale(inputs, window: 8, rule: rule)

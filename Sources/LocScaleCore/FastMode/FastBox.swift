@@ -67,7 +67,8 @@ public struct FastBox: Equatable, Codable, Sendable {
             for y in 0..<size.y {
                 let by = start.y + y
                 guard by >= 0, by < shape.y else { continue }
-                let from = ((bz - firstPlane) * shape.y + by) * shape.x, to = ((z - planes.lowerBound) * size.y + y) * size.x
+                let from = ((bz - firstPlane) * shape.y + by) * shape.x
+                let to = ((z - planes.lowerBound) * size.y + y) * size.x
                 for x in max(0, -start.x) ..< min(size.x, shape.x - start.x) {
                     result[to + x] = map[from + start.x + x]
                 }

@@ -62,7 +62,8 @@ public struct PlaneTally: Equatable, Sendable {
 
     /// The tally of the union of the planes of two tallies of disjoint planes.
     public func merged(with other: PlaneTally) -> PlaneTally {
-        PlaneTally(counts: zip(counts, other.counts).map(+), croppedCounts: zip(croppedCounts, other.croppedCounts).map(+),
+        PlaneTally(counts: zip(counts, other.counts).map(+),
+                   croppedCounts: zip(croppedCounts, other.croppedCounts).map(+),
                    bleeds: bleeds || other.bleeds,
                    lower: XYZ(min(lower.x, other.lower.x), min(lower.y, other.lower.y), min(lower.z, other.lower.z)),
                    upper: XYZ(max(upper.x, other.upper.x), max(upper.y, other.upper.y), max(upper.z, other.upper.z)))
