@@ -86,7 +86,8 @@ public struct ScaleRun {
             hdf5 = written.file
             clock.timings.bytesWritten += written.bytes
         }
-        let reportOutput = try maps.report.map { _ in try wholeMapForReport(values, planes: planes, grid: files.grid) }
+        let reportOutput = job.outputs.reportDirectory == nil ? nil
+            : try wholeMapForReport(values, planes: planes, grid: files.grid)
         clock.end(.write)
         let table = TimingTable(rows: try comm.allGather(clock.timings.row), ranks: comm.size)
         try comm.rootTries {
@@ -126,12 +127,12 @@ public struct ScaleRun {
         return map
     }
 
-    /// The whole output map on rank 0 (empty elsewhere), for the report only.
-    private func wholeMapForReport(_ values: [Float], planes: RankPlanes, grid: Grid) throws -> Volume {
+    /// The whole output map on rank 0 (nil elsewhere), for the report only (collective).
+    private func wholeMapForReport(_ values: [Float], planes: RankPlanes, grid: Grid) throws -> Volume? {
         let plane = grid.shape.x * grid.shape.y
-        return Volume(grid: grid, values: try comm.gather(values, counts: planes.tilings.map { $0.count * plane },
-                                                          displacements: planes.tilings.map { $0.lowerBound * plane },
-                                                          total: grid.voxelCount))
+        let map = try comm.gather(values, counts: planes.tilings.map { $0.count * plane },
+                                  displacements: planes.tilings.map { $0.lowerBound * plane }, total: grid.voxelCount)
+        return comm.isRoot ? Volume(grid: grid, values: map) : nil
     }
 
     /// Rank 0 plans the FFTs (from the wisdom file when there is one) and the method; every rank

@@ -189,12 +189,14 @@ struct SlabMaps {
                                         planes: RankPlanes, grid: Grid,
                                         communicator comm: Communicator) throws -> ReportMaps? {
         let plane = grid.shape.x * grid.shape.y
-        func whole(_ values: [Float]) throws -> Volume {
-            Volume(grid: grid, values: try comm.gather(values, counts: planes.tilings.map { $0.count * plane },
-                                                       displacements: planes.tilings.map { $0.lowerBound * plane },
-                                                       total: grid.voxelCount))
+        func whole(_ values: [Float]) throws -> Volume? {
+            let map = try comm.gather(values, counts: planes.tilings.map { $0.count * plane },
+                                      displacements: planes.tilings.map { $0.lowerBound * plane },
+                                      total: grid.voxelCount)
+            return comm.isRoot ? Volume(grid: grid, values: map) : nil
         }
         let e = try whole(Array(experimental)), m = try whole(Array(model)), k = try mask.map(whole)
-        return comm.isRoot ? ReportMaps(experimental: e, model: m, mask: k) : nil
+        guard let e, let m else { return nil }
+        return ReportMaps(experimental: e, model: m, mask: k ?? nil)
     }
 }
