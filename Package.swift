@@ -21,8 +21,9 @@ let package = Package(
                        providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CFFTWMPI", path: "Sources/CFFTWMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libfftw3-mpi-dev"])]),
-        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial",
-                       providers: [.apt(["libhdf5-dev"])]),
+        // The Open MPI flavour of HDF5 (parallel /map writes); a single process uses it serially.
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-openmpi",
+                       providers: [.apt(["libhdf5-openmpi-dev"])]),
         // gemmi (Debian gemmi-dev, header-only C++17; needs tao-pegtl-dev and zlib1g-dev) behind
         // a plain C API: PDB / mmCIF / .gz readers and electron form factors. Links z (gz) and
         // m (else `round` is unresolved).
@@ -34,8 +35,8 @@ let package = Package(
                 dependencies: ["CFFTW", "CGemmi", .product(name: "Logging", package: "swift-log")]),
         // Distribution over MPI ranks. Knows nothing of Fourier shells.
         .target(name: "LocScaleParallel", dependencies: ["CMPI", "CFFTWMPI", "LocScaleCore"]),
-        // HDF5 output (map, timings, provenance).
-        .target(name: "LocScaleHDF5", dependencies: ["CHDF5"]),
+        // HDF5 output (map, timings, provenance); `/map` also collectively by slabs.
+        .target(name: "LocScaleHDF5", dependencies: ["CHDF5", "LocScaleCore", "LocScaleParallel"]),
         // The run as a library: job descriptions -> scale, simulate, validate on a communicator.
         // Knows no command-line parsing.
         .target(name: "LocScaleEngine", dependencies: [
@@ -50,9 +51,14 @@ let package = Package(
         // Benchmarks (benchmarks/RESULTS.md): run with `swift run -c release NAME`.
         .executableTarget(name: "localscale-kernel-bench", dependencies: ["LocScaleCore"],
                           path: "benchmarks/KernelBench"),
+        // The local B map against a known B field, and its cost (benchmarks/RESULTS.md "Local B"):
+        // `localscale-bfactor-bench EM MODEL MASK OUTDIR [stride] [threads] [repeats]`.
+        .executableTarget(name: "localscale-bfactor-bench", dependencies: ["LocScaleCore"],
+                          path: "benchmarks/BFactorBench"),
         // Reads a map by z-slabs on every rank and writes it back with MPI-IO (Tests/ParallelTests,
-        // benchmarks/RESULTS.md "Slab I/O"): `mpirun -np N localscale-slab-io-check IN OUT`.
-        .executableTarget(name: "localscale-slab-io-check", dependencies: ["LocScaleCore", "LocScaleParallel"],
+        // benchmarks/RESULTS.md "Slab I/O"): `mpirun -np N localscale-slab-io-check IN OUT [--hdf5]`.
+        .executableTarget(name: "localscale-slab-io-check",
+                          dependencies: ["LocScaleCore", "LocScaleParallel", "LocScaleHDF5"],
                           path: "benchmarks/SlabIOCheck"),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(libopenmpi-dev openmpi-bin libfftw3-dev libfftw3-mpi-dev libhdf5-dev pkg-config
+packages=(libopenmpi-dev openmpi-bin libfftw3-dev libfftw3-mpi-dev libhdf5-openmpi-dev pkg-config
           gemmi-dev tao-pegtl-dev zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do

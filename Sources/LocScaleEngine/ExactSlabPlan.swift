@@ -3,8 +3,7 @@ import LocScaleParallel
 
 /// Exact mode's distribution, a pure function of the window, the rule, the masked voxels per plane
 /// and the number of ranks, the same on every rank: the planes each rank owns (slabs with equal
-/// masked voxels), the planes it holds (those its voxels' windows reach), and the transfers that
-/// bring each rank the planes it holds but does not own.
+/// masked voxels) and the planes it holds (those its voxels' windows reach), which it reads.
 struct ExactSlabPlan: Equatable, Sendable {
     let partition: SlabPartition
     /// Planes a window reaches below and above its centre voxel (the cube's centre index, and the
@@ -12,7 +11,6 @@ struct ExactSlabPlan: Equatable, Sendable {
     let below: Int, above: Int
     /// `held[r]`: the planes rank `r` holds, its core and halo, within the box.
     let held: [Range<Int>]
-    let transfers: [PlaneTransfer]
 
     init(window: Int, rule: ScalingRule, planeCounts: [Int], ranks: Int) {
         let layout = SpectrumLayout(window: window, rule: rule)
@@ -21,6 +19,5 @@ struct ExactSlabPlan: Equatable, Sendable {
         above = layout.window - 1 - layout.centre
         let depth = planeCounts.count
         held = partition.ranges.map { [below, above] in HaloRange(core: $0, below: below, above: above, depth: depth).held }
-        transfers = haloTransfers(partition: partition, below: below, above: above, depth: depth)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LocScaleCore
+import LocScaleHDF5
 import LocScaleParallel
 import Logging
 
@@ -22,6 +23,7 @@ extension Communicator {
 /// together (a rank that exits early would make mpirun kill rank 0 before its message is out);
 /// a failure only one rank knows of ends the whole job (`MPI_Abort`).
 public func runOnRanks(quiet: Bool, _ body: (Communicator, Logger) throws -> Void) throws {
+    HDF5Library.start()    // before MPI: see there
     let comm = try Communicator.start()
     let logger = makeLogger(quiet: quiet || !comm.isRoot)
     do {

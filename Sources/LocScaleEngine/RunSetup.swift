@@ -1,22 +1,17 @@
 import LocScaleCore
 import LocScaleParallel
 
-/// What rank 0 learns from the inputs and every rank needs: the box, the rule, the work per
-/// plane, the extension values, and rank 0's FFT plans (so that every rank computes with the
-/// same algorithms and an N-rank map equals the 1-rank map bit for bit).
+/// What rank 0 plans and every rank needs: the box, the rule, the work per plane, the method,
+/// and rank 0's FFT plans (so that every rank computes with the same algorithms and an N-rank
+/// map equals the 1-rank map bit for bit).
 struct RunSetup: Codable {
     var shape: XYZ<Int>
     var window: Int
     var rule: ScalingRule
     /// Voxels to scale in each z-plane.
     var planeCounts: [Int]
-    /// Float bit patterns, so that the values arrive exactly.
-    var experimentalOutside: UInt32
-    var modelOutside: UInt32
     var wisdom: String
     var method: MethodPlan
-    /// The powers of two the maps are computed at (the outside values above are already scaled).
-    var normalisation: MapNormalisation
 }
 
 /// How the shell powers are found, with what each method needs.
@@ -60,12 +55,4 @@ final class PhaseClock {
         timings.seconds[phase.rawValue] = now - phaseStart
         phaseStart = now
     }
-}
-
-/// Rank 0's whole maps and voxel list while they are handed out (empty on other ranks); each
-/// method releases them as soon as its copies exist.
-struct WholeMaps {
-    var experimental: [Float]
-    var model: [Float]
-    var voxels: [Int]
 }

@@ -5,37 +5,30 @@ import LocScaleParallel
 extension ScaleRun {
     /// Fast mode (FASTMODE.md): the grid of `FastBox` in z-slabs, one filter bank pass per shell
     /// with whole-grid FFTs (plane and column transforms, the same for any rank count) and halos of
-    /// a window for the cube sums along z.
-    /// - Returns: the whole output map on rank 0 ([] elsewhere), and the plane imbalance.
-    func scaleFast(_ whole: inout WholeMaps, setup: RunSetup, plan: FastPlan,
-                   clock: PhaseClock) throws -> ([Float], Double) {
-        let shape = setup.shape
-        let box = plan.box
-        let slabs = try DistributedSlabGrid(size: box.size, communicator: comm, planning: job.planning,
-                                            threads: job.threads)
-        let planes = slabs.planes, plane = box.size.x * box.size.y
+    /// a window for the cube sums along z. Each rank cuts its grid slab from the box planes it read
+    /// (`MethodSlabs.fastTilings`), with the mean outside the mask where the grid leaves the box.
+    /// - Returns: this rank's tiling planes of the output, and the plane imbalance.
+    func scaleFast(_ maps: inout SlabMaps, selection: VoxelSelection, setup: RunSetup, plan: FastPlan,
+                   slabs: DistributedSlabGrid, clock: PhaseClock) throws -> ([Float], Double) {
+        let shape = setup.shape, box = plan.box
+        let planes = slabs.planes
+        let tiling = MethodSlabs.fastTilings(box: box, gridPlanes: slabs.planesOfAllRanks)[comm.rank]
+        let mapPlane = shape.x * shape.y, gridPlane = box.size.x * box.size.y
         let inBox = { (z: Int) in max(0, min(shape.z, box.start.z + z)) }
         clock.timings.planes = inBox(planes.lowerBound) ..< inBox(planes.upperBound)
-        let counts = slabs.planesOfAllRanks.map { $0.count * plane }
-        let displacements = slabs.planesOfAllRanks.map { $0.lowerBound * plane }
 
-        // Rank 0 lays the maps and the voxel flags out on the grid and hands out the slabs.
-        let voxels: [Int]
-        do {
-            var flags = [Float](repeating: 0, count: comm.isRoot ? box.count : 0)
-            for i in whole.voxels { flags[box.gridIndex(ofBoxIndex: i)] = 1 }
-            let slabFlags = try comm.scatter(flags, counts: counts, displacements: displacements)
-            voxels = slabFlags.indices.filter { slabFlags[$0] != 0 }
-        }
-        func slab(of map: inout [Float], outside: UInt32) throws -> [Float] {
-            let grid = comm.isRoot ? box.values(of: map, planes: 0 ..< box.size.z, outside: Float(bitPattern: outside)) : []
-            map = []
-            return try comm.scatter(grid, counts: counts, displacements: displacements)
-        }
-        var slabE = try slab(of: &whole.experimental, outside: setup.experimentalOutside)
-        var slabM = try slab(of: &whole.model, outside: setup.modelOutside)
+        // The box voxels in this rank's planes, and their indices in its grid slab (ascending).
+        let mapVoxels = selection.voxels(in: tiling, mask: maps.mask)
+        maps.mask = nil
+        let voxels = mapVoxels.map { box.gridIndex(ofBoxIndex: $0) - planes.lowerBound * gridPlane }
+        var slabE = box.values(of: maps.experimental, firstPlane: tiling.lowerBound, planes: planes,
+                               outside: maps.experimentalOutside)
+        maps.experimental = []
+        var slabM = box.values(of: maps.model, firstPlane: tiling.lowerBound, planes: planes,
+                               outside: maps.modelOutside)
+        maps.model = []
         clock.end(.scatter)
-        killForFaultTest()
+        killForFaultTest(at: "compute")
 
         clock.timings.voxels = voxels.count
         let scaler = FastScaler(grid: slabs, window: setup.window, padFactor: plan.padFactor,
@@ -49,13 +42,8 @@ extension ScaleRun {
         clock.timings.seconds[Phase.halo.rawValue] = slabs.haloSeconds
         clock.timings.seconds[Phase.compute.rawValue] -= slabs.haloSeconds
 
-        var slabOut = [Float](repeating: 0, count: planes.count * plane)
-        for (n, i) in voxels.enumerated() { slabOut[i] = values[n] }
-        let gridOut = try comm.gather(slabOut, counts: counts, displacements: displacements, total: box.count)
-        var gathered = [Float](repeating: 0, count: comm.isRoot ? shape.x * shape.y * shape.z : 0)
-        for i in whole.voxels { gathered[i] = gridOut[box.gridIndex(ofBoxIndex: i)] }
-        whole.voxels = []
-        clock.end(.gather)
-        return (gathered, SlabPartition(ranges: slabs.planesOfAllRanks).imbalance)
+        var out = [Float](repeating: 0, count: tiling.count * mapPlane)
+        for (n, i) in mapVoxels.enumerated() { out[i - tiling.lowerBound * mapPlane] = values[n] }
+        return (out, SlabPartition(ranges: slabs.planesOfAllRanks).imbalance)
     }
 }

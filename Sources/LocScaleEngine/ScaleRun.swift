@@ -19,10 +19,12 @@ public struct ScaleJobError: Error, CustomStringConvertible {
     public let description: String
 }
 
-/// `scale` on any number of MPI ranks (one without `mpirun`): rank 0 reads and checks the
-/// inputs, the z-planes are split into slabs with equal masked voxels, slabs are scattered and
-/// halos exchanged, every rank scales its own slab with its threads, and the slabs are gathered
-/// to rank 0, which writes the outputs. Collective: every rank of `communicator` calls `run()`.
+/// `scale` on any number of MPI ranks (one without `mpirun`), no rank ever holding a whole map:
+/// rank 0 reads and checks the headers, every rank counts the voxels to scale in its share of
+/// the mask's planes, the z-planes are split into slabs with equal masked voxels, every rank reads
+/// its slab and the halo its windows reach straight from the files, scales its voxels with its
+/// threads, and writes its planes of the output (MPI-IO). Collective: every rank of `communicator`
+/// calls `run()`.
 public struct ScaleRun {
     let job: ScaleJob
     let comm: Communicator
@@ -36,61 +38,59 @@ public struct ScaleRun {
         self.logger = logger
     }
 
-    /// Rank 0 only: the inputs and what follows from them.
-    private struct RootInputs {
-        let inputs: ScalingInputs
-        let voxels: [Int]
-        let setup: RunSetup
-        let hadWisdom: Bool
-    }
-
-    /// Runs the job. A failure rank 0 finds reaches every rank as an `AgreedFailure`.
+    /// Runs the job. A failure any rank finds reaches every rank as an `AgreedFailure`.
     public func run() throws -> ScaleSummary {
         if case .automatic(let fdr) = job.mask { return try runWithAutomaticMask(fdr: fdr) }
         let clock = PhaseClock()
         let outputs = OutputFiles()
 
-        // With an atomic model, all ranks simulate the model map on the grid of the map first.
-        var simulated: Volume?
+        // Headers (rank 0), then the voxels to scale per plane (every rank its share of the mask).
+        let files = try InputFiles.open(job, communicator: comm, logger: logger)
+        var simulated: PlaneSlabs?
         if let (path, options) = job.model.atoms {
-            let simulation = DistributedSimulation(comm: comm, logger: logger)
-            let grid = try simulation.sharedGrid(of: job.experimental.path)
-            simulated = try simulation.modelMap(of: path, options: options, grid: grid, threads: job.threads)
+            simulated = try simulateModel(path, options: options, grid: files.grid, outputs: outputs, clock: clock)
         }
+        let (selection, maskBytes) = try files.selectVoxels(rule: job.rule, communicator: comm)
+        clock.timings.bytesRead += maskBytes
+        let (setup, hadWisdom, plannedLine) = try plan(files, selection: selection)
 
-        // Rank 0 reads and checks; an error is broadcast so that every rank exits 1 with it.
-        var root = try comm.rootTries { try readInputs(simulatedModel: simulated, outputs: outputs) }
+        // This rank's planes of the maps, read; then its voxels scaled.
+        let method = try MethodSlabs(setup: setup, communicator: comm, planning: job.planning, threads: job.threads)
+        let planes = method.planes(of: comm.rank)
+        var maps = try SlabMaps(files, simulated: simulated, planes: planes, job: job, communicator: comm)
         simulated = nil
-        let setup = try JSONDecoder().decode(RunSetup.self, from: Data(
-            comm.broadcast(Array(try root.map { try JSONEncoder().encode($0.setup) } ?? Data()))))
-        if !comm.isRoot { FFTW.importWisdom(text: setup.wisdom) }
+        clock.timings.bytesRead += maps.bytesRead
+        if let plannedLine { logger.info("\(plannedLine)") }
         clock.end(.read)
-
-        // Rank 0 keeps only the geometry once the maps are handed out.
-        let grid = root?.inputs.experimental.volume.grid
-        let hadWisdom = root?.hadWisdom ?? false
-        // With a report, rank 0 keeps the input maps to compare input and output at the end.
-        let reportInputs = job.outputs.reportDirectory == nil ? nil : root.map {
-            ($0.inputs.experimental.volume, $0.inputs.model.volume, $0.inputs.mask?.volume)
-        }
-        var whole = WholeMaps(experimental: root?.inputs.experimental.volume.values ?? [],
-                              model: root?.inputs.model.volume.values ?? [], voxels: root?.voxels ?? [])
-        root = nil
-        setup.normalisation.normaliseExperimental(&whole.experimental)
-        setup.normalisation.normaliseModel(&whole.model)
-        var (gathered, workImbalance) = switch setup.method {
-        case .exact: try scaleExact(&whole, setup: setup, clock: clock)
-        case .fast(let plan): try scaleFast(&whole, setup: setup, plan: plan, clock: clock)
+        var (values, workImbalance) = switch method {
+        case .exact(let plan): try scaleExact(&maps, selection: selection, setup: setup, plan: plan, clock: clock)
+        case .fast(let plan, let slabs):
+            try scaleFast(&maps, selection: selection, setup: setup, plan: plan, slabs: slabs, clock: clock)
         }
         // Back to the model map's scale; a non-finite voxel stops the run before anything is written.
-        try comm.rootTries { if let grid { try setup.normalisation.restore(&gathered, shape: grid.shape) } }
-        // Rank 0 writes every output under its temporary name; they are renamed into place
-        // together only when all are complete, so a late failure leaves the old outputs alone
-        // (`outputs`, dropped uncommitted when the run throws, removes what it wrote).
-        let output = grid.map { Volume(grid: $0, values: gathered) }
-        let hdf5 = try comm.rootTries {
-            try output.map { try writeMaps($0, setup: setup, in: outputs) } ?? nil
-        } ?? nil
+        let normalisation = maps.normalisation
+        try comm.agree {
+            try normalisation.restore(&values, shape: setup.shape, firstPlane: planes.tiling.lowerBound)
+        }
+
+        // Every output goes under its temporary name; they are renamed into place together only
+        // when all are complete, so a late failure leaves the old outputs alone (`outputs`,
+        // dropped uncommitted when the run throws, removes what it wrote).
+        if let path = job.outputs.map {
+            clock.timings.bytesWritten += try DistributedMRCWriter.write(
+                planes: planes.tiling, values: values, grid: files.grid, labels: job.provenance.labels, to: path,
+                in: outputs, communicator: comm)
+        }
+        killForFaultTest(at: "write")
+        var hdf5: HDF5Writer?
+        if let path = job.outputs.hdf5 {
+            let written = try writeHDF5Map(values, planes: planes, grid: files.grid, setup: setup, to: path,
+                                           in: outputs)
+            hdf5 = written.file
+            clock.timings.bytesWritten += written.bytes
+        }
+        let reportOutput = job.outputs.reportDirectory == nil ? nil
+            : try wholeMapForReport(values, planes: planes, grid: files.grid)
         clock.end(.write)
         let table = TimingTable(rows: try comm.allGather(clock.timings.row), ranks: comm.size)
         try comm.rootTries {
@@ -103,10 +103,9 @@ public struct ScaleRun {
             if let path = job.outputs.timingsJSON {
                 try table.writeJSON(to: path, threads: job.threads, in: outputs)
             }
-            if let directory = job.outputs.reportDirectory, let (experimental, model, mask) = reportInputs,
-               let output {
-                try writeReport(to: directory, input: experimental, output: output, modelMap: model, mask: mask,
-                                setup: setup, timings: table.text, in: outputs)
+            if let directory = job.outputs.reportDirectory, let inputs = maps.report, let output = reportOutput {
+                try writeReport(to: directory, input: inputs.experimental, output: output, modelMap: inputs.model,
+                                mask: inputs.mask, setup: setup, timings: table.text, in: outputs)
             }
             try outputs.commit()
             for stale in outputs.removedStaleFiles {
@@ -117,15 +116,71 @@ public struct ScaleRun {
         return ScaleSummary(table: table, workImbalance: workImbalance, totalSeconds: Communicator.time - clock.started)
     }
 
-    /// Rank 0: the MRC map and the HDF5 file's `/map` (the file stays open for `/timing`).
-    private func writeMaps(_ volume: Volume, setup: RunSetup, in outputs: OutputFiles) throws -> HDF5Writer? {
-        if let path = job.outputs.map {
-            try MRCFile.write(volume, to: path, labels: job.provenance.labels, in: outputs)
+    /// The model map of the atomic model at `path` on `grid`, simulated by all ranks, each keeping
+    /// its slab; `--save-model-map` is written from the slabs into `outputs`.
+    private func simulateModel(_ path: String, options: AtomicModelOptions, grid: Grid, outputs: OutputFiles,
+                               clock: PhaseClock) throws -> PlaneSlabs {
+        let map = try DistributedSimulation(comm: comm, logger: logger)
+            .modelSlabs(of: path, options: options, grid: grid, threads: job.threads)
+        if let saved = job.outputs.savedModelMap {
+            clock.timings.bytesWritten += try DistributedMRCWriter.write(
+                planes: map.planes, values: map.values, grid: grid,
+                labels: ["localscale \(job.provenance.version): model map of \(path)"], to: saved, in: outputs,
+                communicator: comm)
         }
-        guard let path = job.outputs.hdf5 else { return nil }
-        let hdf5 = try HDF5Writer(temporary: outputs.temporaryPath(for: path), for: path)
-        try writeMap(volume, setup: setup, to: hdf5)
-        return hdf5
+        return map
+    }
+
+    /// The whole output map on rank 0 (nil elsewhere), for the report only (collective).
+    private func wholeMapForReport(_ values: [Float], planes: RankPlanes, grid: Grid) throws -> Volume? {
+        let plane = grid.shape.x * grid.shape.y
+        let map = try comm.gather(values, counts: planes.tilings.map { $0.count * plane },
+                                  displacements: planes.tilings.map { $0.lowerBound * plane }, total: grid.voxelCount)
+        return comm.isRoot ? Volume(grid: grid, values: map) : nil
+    }
+
+    /// Rank 0 plans the FFTs (from the wisdom file when there is one) and the method; every rank
+    /// gets the setup and imports rank 0's plans (collective).
+    /// - Returns: the setup; whether rank 0 had wisdom, and on rank 0 the line that says what the
+    ///   run does (logged once the maps are read and checked).
+    private func plan(_ files: InputFiles, selection: VoxelSelection) throws -> (RunSetup, Bool, String?) {
+        let w = files.window, rule = job.rule, grid = files.grid
+        let planned = try comm.rootTries { () throws -> (RunSetup, Bool, String) in
+            let layout = SpectrumLayout(window: w, rule: rule)
+            let hadWisdom = job.wisdom.load(logger: logger)
+            let method: MethodPlan
+            let methodText: String
+            switch (job.method, rule) {
+            case (.exact, _):
+                method = .exact
+                _ = CubeFFT(padded: layout.padded, filled: w, planning: job.planning)
+                methodText = "FFT box \(layout.padded)³"
+            case (.fast, .exact(let padFactor)):
+                let box = FastBox(lower: selection.lower, upper: selection.upper, shape: grid.shape, window: w)
+                method = .fast(FastPlan(box: box, padFactor: padFactor, exactShells: job.fastExactShells))
+                let shells = job.fastExactShells < 0 ? "every shell estimated"
+                    : "exact powers of shells 0…\(job.fastExactShells)"
+                methodText = "fast method on a \(box.size.x)×\(box.size.y)×\(box.size.z) grid, "
+                    + "\(layout.binCount) shells, \(shells)"
+            case (.fast, .locscale2):
+                throw ScaleJobError(description: "the fast method estimates exact mode; it cannot follow the locscale2 rule")
+            }
+            let ruleText = switch rule {
+            case .exact(let padFactor): "pad factor \(formatDecimal(padFactor))"
+            case .locscale2: "locscale2 rules"
+            }
+            let windowÅ = formatDecimal(Double(w) * grid.meanVoxelSize, digits: 1)
+            let line = """
+                scaling \(selection.count) voxels: window \(w) voxels (\(windowÅ) Å), \(methodText), \(ruleText), \
+                \(comm.size) rank(s) × \(job.threads) thread(s)
+                """
+            return (RunSetup(shape: grid.shape, window: w, rule: rule, planeCounts: selection.planeCounts,
+                             wisdom: FFTW.exportWisdom(), method: method), hadWisdom, line)
+        }
+        let setup = try JSONDecoder().decode(RunSetup.self, from: Data(
+            comm.broadcast(Array(try planned.map { try JSONEncoder().encode($0.0) } ?? Data()))))
+        if !comm.isRoot { FFTW.importWisdom(text: setup.wisdom) }
+        return (setup, planned?.1 ?? false, planned?.2)
     }
 
     /// The validation of the input and the output side by side (the report folder).
@@ -158,25 +213,6 @@ public struct ScaleRun {
         (before.lines + after.lines).forEach { logger.info("\($0)") }
     }
 
-    /// `/map` and its geometry attributes.
-    private func writeMap(_ volume: Volume, setup: RunSetup, to file: HDF5Writer) throws {
-        let s = volume.grid.shape
-        try file.write(volume.values, to: "/map", dims: [s.z, s.y, s.x], chunk: [min(s.z, 16), s.y, s.x])
-        try file.setAttribute("voxel_size", volume.grid.voxelSize.array, on: "/map")
-        try file.setAttribute("origin", volume.grid.origin.array, on: "/map")
-        try file.setAttribute("nstart", volume.grid.start.array.map(Double.init), on: "/map")
-        try file.setAttribute("window", [Double(setup.window)], on: "/map")
-        let (rule, padFactor) = switch setup.rule {
-        case .exact(let padFactor): ("exact", padFactor)
-        case .locscale2: ("locscale2", Double.nan)
-        }
-        try file.setAttribute("pad_factor", [padFactor], on: "/map")
-        let resolution = job.model.atoms.map { $0.options.resolution ?? 2 * volume.grid.voxelSize.array.max()! }
-        try file.setAttribute("resolution", [resolution ?? .nan], on: "/map")
-        try file.setAttribute("rule", rule, on: "/map")
-        try file.setAttribute("method", setup.method.method.rawValue, on: "/map")
-        try file.setAttribute("layout", "(z, y, x), x fastest; voxel_size, origin (Å) and nstart in x, y, z order", on: "/map")
-    }
 
     /// `/provenance`: version, command line, inputs with their sizes in bytes, ranks and threads.
     private func writeProvenance(to file: HDF5Writer) throws {
@@ -191,100 +227,16 @@ public struct ScaleRun {
         try file.setAttribute("date", ISO8601DateFormatter().string(from: Date()), on: "/provenance")
     }
 
-    /// Rank 0: reads and checks the three maps, chooses the window, lists the voxels to scale,
-    /// and makes the FFT plans (from the wisdom file when there is one). The simulated model map
-    /// (`savedModelMap`) joins `outputs`.
-    private func readInputs(simulatedModel: Volume?, outputs: OutputFiles) throws -> RootInputs {
-        for output in job.outputs.named {
-            try OutputFiles.checkWritable(output.path, mayCreateFolder: output.option == "--report")
-        }
-        let experimental: NamedVolume
-        switch job.experimental {
-        case .halfMaps(let firstPath, let secondPath):
-            let first = try readMap(firstPath, logger: logger), second = try readMap(secondPath, logger: logger)
-            try ScalingInputs.checkSameGrid(second, as: first)
-            let average = zip(first.volume.values, second.volume.values).map { 0.5 * ($0 + $1) }
-            experimental = NamedVolume(path: first.path, volume: Volume(grid: first.volume.grid, values: average))
-            logger.info("experimental map: the average of \(firstPath) and \(secondPath)")
-        case .map(let path):
-            experimental = try readMap(path, logger: logger)
-        }
-        let model: NamedVolume
-        switch job.model {
-        case .map(let path):
-            model = try readMap(path, logger: logger)
-        case .atoms(let path, _):
-            guard let map = simulatedModel else { throw ScaleJobError(description: "\(path): no model map simulated") }
-            if let saved = job.outputs.savedModelMap {
-                try MRCFile.write(map, to: saved, labels: ["localscale \(job.provenance.version): model map of \(path)"],
-                                  in: outputs)
-            }
-            model = NamedVolume(path: path, volume: map)
-        }
-        let mask = try job.mask.file.map { try readMap($0, logger: logger) }
-        let grid = experimental.volume.grid
-        let rule = job.rule
-        var w = job.window ?? defaultWindow(meanVoxelSize: grid.meanVoxelSize)
-        if rule == .locscale2 && w % 2 == 1 {
-            logger.notice("--compat locscale2 rounds the window up to even: \(w) → \(w + 1) voxels")
-            w += 1
-        }
-        let sizes = grid.voxelSize.array
-        if sizes.max()! > sizes.min()! * 1.001 {
-            let sizeText = sizes.map { formatDecimal($0) }.joined(separator: " × ")
-            logger.warning("""
-                \(job.experimental.path): voxel sizes differ per axis (\(sizeText) Å); \
-                the window is \(w) voxels along each
-                """)
-        }
-        let inputs = try ScalingInputs(experimental: experimental, model: model, mask: mask, window: w,
-                                       windowIsDefault: job.window == nil)
-        try MapNormalisation.checkRange(of: model, window: w)
-        let normalisation = MapNormalisation(experimental: experimental.volume.values, model: model.volume.values)
-        let voxels = LocalScaling.voxelsToScale(inputs, window: w, rule: rule)
-        let layout = SpectrumLayout(window: w, rule: rule)
-        var planeCounts = [Int](repeating: 0, count: grid.shape.z)
-        for i in voxels { planeCounts[i / (grid.shape.x * grid.shape.y)] += 1 }
 
-        let hadWisdom = job.wisdom.load(logger: logger)
-        let method: MethodPlan
-        let methodText: String
-        switch (job.method, rule) {
-        case (.exact, _):
-            method = .exact
-            _ = CubeFFT(padded: layout.padded, filled: w, planning: job.planning)
-            methodText = "FFT box \(layout.padded)³"
-        case (.fast, .exact(let padFactor)):
-            let box = FastBox(voxels: voxels, shape: grid.shape, window: w)
-            method = .fast(FastPlan(box: box, padFactor: padFactor, exactShells: job.fastExactShells))
-            let shells = job.fastExactShells < 0 ? "every shell estimated" : "exact powers of shells 0…\(job.fastExactShells)"
-            methodText = "fast method on a \(box.size.x)×\(box.size.y)×\(box.size.z) grid, \(layout.binCount) shells, \(shells)"
-        case (.fast, .locscale2):
-            throw ScaleJobError(description: "the fast method estimates exact mode; it cannot follow the locscale2 rule")
-        }
-        let setup = RunSetup(shape: grid.shape, window: w, rule: rule, planeCounts: planeCounts,
-                             experimentalOutside: normalisation.normalisedExperimental(
-                                inputs.meanOutsideMask(experimental.volume)).bitPattern,
-                             modelOutside: normalisation.normalisedModel(inputs.meanOutsideMask(model.volume)).bitPattern,
-                             wisdom: FFTW.exportWisdom(), method: method, normalisation: normalisation)
-        let ruleText = switch rule {
-        case .exact(let padFactor): "pad factor \(formatDecimal(padFactor))"
-        case .locscale2: "locscale2 rules"
-        }
-        let windowÅ = formatDecimal(Double(w) * grid.meanVoxelSize, digits: 1)
-        logger.info("""
-            scaling \(voxels.count) voxels: window \(w) voxels (\(windowÅ) Å), \(methodText), \(ruleText), \
-            \(comm.size) rank(s) × \(job.threads) thread(s)
-            """)
-        return RootInputs(inputs: inputs, voxels: voxels, setup: setup, hadWisdom: hadWisdom)
-    }
-
-    /// Test hook for the fault test: this rank dies here, mid-run, as a crashed node would.
-    func killForFaultTest() {
-        if ProcessInfo.processInfo.environment["LOCALSCALE_TEST_KILL_RANK"] == "\(comm.rank)" {
-            FileHandle.standardError.write(Data("localscale: rank \(comm.rank) exits (LOCALSCALE_TEST_KILL_RANK)\n".utf8))
-            exit(9)
-        }
+    /// Test hook for the fault tests: the rank named by LOCALSCALE_TEST_KILL_RANK dies at the
+    /// point named by LOCALSCALE_TEST_KILL_AT ("compute", the default, or "write": after the
+    /// map's collective write, before the commit), as a crashed node would.
+    func killForFaultTest(at point: String) {
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["LOCALSCALE_TEST_KILL_RANK"] == "\(comm.rank)",
+              (environment["LOCALSCALE_TEST_KILL_AT"] ?? "compute") == point else { return }
+        FileHandle.standardError.write(Data("localscale: rank \(comm.rank) exits (LOCALSCALE_TEST_KILL_RANK)\n".utf8))
+        exit(9)
     }
 }
 

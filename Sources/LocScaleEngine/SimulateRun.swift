@@ -4,7 +4,7 @@ import LocScaleParallel
 import Logging
 
 /// `simulate` on any number of MPI ranks: the model map of an atomic model on the grid of a map,
-/// written by rank 0. Collective: every rank calls `run()`.
+/// written by every rank's slab (MPI-IO). Collective: every rank calls `run()`.
 public struct SimulateRun {
     let job: SimulateJob
     let comm: Communicator
@@ -22,13 +22,12 @@ public struct SimulateRun {
         try comm.rootTries { try OutputFiles.checkWritable(job.out) }
         let simulation = DistributedSimulation(comm: comm, logger: logger)
         let grid = try simulation.sharedGrid(of: job.like)
-        let map = try simulation.modelMap(of: job.model, options: job.options, grid: grid, threads: job.threads)
-        try comm.rootTries {
-            if let map {
-                let label = "localscale \(job.provenance.version): simulate \(job.model) like \(job.like)"
-                try MRCFile.write(map, to: job.out, labels: [label])
-            }
-        }
+        let map = try simulation.modelSlabs(of: job.model, options: job.options, grid: grid, threads: job.threads)
+        let outputs = OutputFiles()
+        let label = "localscale \(job.provenance.version): simulate \(job.model) like \(job.like)"
+        _ = try DistributedMRCWriter.write(planes: map.planes, values: map.values, grid: grid, labels: [label],
+                                           to: job.out, in: outputs, communicator: comm)
+        try comm.rootTries { try outputs.commit() }
         return Date().timeIntervalSince(start)
     }
 }
@@ -36,7 +35,7 @@ public struct SimulateRun {
 /// Model maps on any number of ranks: every rank sums the atoms on its z-slab of the fine grid,
 /// the fine grid is transformed with FFTW-MPI, each rank cuts and folds its planes of
 /// coefficients and sends each to the rank that holds that plane of the map grid's spectrum, the
-/// map grid is transformed back with FFTW-MPI, and the slabs are gathered to rank 0.
+/// map grid is transformed back with FFTW-MPI; each rank keeps its planes of the map.
 struct DistributedSimulation {
     let comm: Communicator
     let logger: Logger
@@ -48,8 +47,19 @@ struct DistributedSimulation {
     }
 
     /// The model map of the model at `path` on `grid`: the whole map on rank 0, nil elsewhere
-    /// (collective). Rank 0 reads and checks the model first; the others read it afterwards.
+    /// (collective; for `validate`).
     func modelMap(of path: String, options: AtomicModelOptions, grid: Grid, threads: Int) throws -> Volume? {
+        let slabs = try modelSlabs(of: path, options: options, grid: grid, threads: threads)
+        let plane = grid.shape.x * grid.shape.y
+        let map = try comm.gather(slabs.values, counts: slabs.planesOfAllRanks.map { $0.count * plane },
+                                  displacements: slabs.planesOfAllRanks.map { $0.lowerBound * plane },
+                                  total: grid.voxelCount)
+        return comm.isRoot ? Volume(grid: grid, values: map) : nil
+    }
+
+    /// The model map of the model at `path` on `grid`, each rank's planes of FFTW-MPI's slabs
+    /// (collective). Rank 0 reads and checks the model first; the others read it afterwards.
+    func modelSlabs(of path: String, options: AtomicModelOptions, grid: Grid, threads: Int) throws -> PlaneSlabs {
         let start = Date()
         func load() throws -> (AtomicModel, DensitySimulator) {
             let model = try options.read(path)
@@ -96,15 +106,12 @@ struct DistributedSimulation {
         }
         coarseFFT.inverse()
 
-        // This rank's planes of the map (padding dropped, normalised), gathered to rank 0.
+        // This rank's planes of the map (padding dropped, normalised).
         let scale = 1 / Float(fine.x * fine.y * fine.z)
         var slab = [Float](repeating: 0, count: coarseFFT.planes.count * n.y * n.x)
         for p in 0..<coarseFFT.planes.count * n.y {
             for x in 0..<n.x { slab[p * n.x + x] = coarseFFT.local[p * coarseRow + x] * scale }
         }
-        let counts = layout.map { $0.count * n.y * n.x }
-        let displacements = layout.map { $0.lowerBound * n.y * n.x }
-        let map = try comm.gather(slab, counts: counts, displacements: displacements, total: n.x * n.y * n.z)
         let atomSeconds = formatDecimal(summed.timeIntervalSince(start), digits: 2)
         let totalSeconds = formatDecimal(Date().timeIntervalSince(start), digits: 2)
         logger.info("""
@@ -112,6 +119,26 @@ struct DistributedSimulation {
             \(n.x)×\(n.y)×\(n.z), \(comm.size) rank(s) × \(threads) thread(s); atoms \(atomSeconds) s, \
             total \(totalSeconds) s
             """)
-        return comm.isRoot ? Volume(grid: grid, values: map) : nil
+        return PlaneSlabs(planes: coarseFFT.planes, values: slab, planesOfAllRanks: layout)
+    }
+}
+
+/// A map held by z-slabs on the ranks: this rank's planes, and which planes every rank holds
+/// (they tile the map's planes in rank order).
+struct PlaneSlabs {
+    let planes: Range<Int>
+    /// This rank's planes, (z, y, x), x fastest.
+    let values: [Float]
+    let planesOfAllRanks: [Range<Int>]
+
+    /// This rank's `wanted` planes (any range; ranks may want the same planes), received from
+    /// the ranks that hold them (collective: every rank passes its own).
+    func planes(_ wanted: Range<Int>, planeStride: Int, communicator comm: Communicator) throws -> [Float] {
+        let bounds = try comm.allGather([Double(wanted.lowerBound), Double(wanted.upperBound)])
+        let wantedByRank = (0..<comm.size).map { Int(bounds[2 * $0]) ..< Int(bounds[2 * $0 + 1]) }
+        let transfers = planeTransfers(owned: planesOfAllRanks, wanted: wantedByRank)
+        return try values.withUnsafeBufferPointer {
+            try comm.planes(wanted, owned: planes, local: $0, planeStride: planeStride, transfers: transfers)
+        }
     }
 }

@@ -22,6 +22,14 @@ public final class HDF5Writer {
         guard file >= 0 else { throw HDF5Error(path: path, what: "cannot create \(temporary)") }
     }
 
+    /// Opens the complete HDF5 file at `temporary` (written so far by `ParallelHDF5Map`) to add to it.
+    public init(reopening temporary: String, for path: String) throws {
+        localscale_h5_quiet()
+        self.path = path
+        file = H5Fopen(temporary, localscale_h5f_acc_rdwr(), localscale_h5p_default())
+        guard file >= 0 else { throw HDF5Error(path: path, what: "cannot reopen \(temporary) (a short write?)") }
+    }
+
     deinit { if file >= 0 { H5Fclose(file) } }
 
     /// Flushes and closes the file; it is closed afterwards whether or not that succeeded.
@@ -147,6 +155,38 @@ public final class HDF5Reader {
     public func floats(_ name: String) throws -> [Float] { try read(name, type: localscale_h5t_native_float(), as: Float.self) }
     public func doubles(_ name: String) throws -> [Double] { try read(name, type: localscale_h5t_native_double(), as: Double.self) }
     public func integers(_ name: String) throws -> [Int64] { try read(name, type: localscale_h5t_native_int64(), as: Int64.self) }
+
+    /// The float64 array attribute `name` of the object at `object` ("/map").
+    public func doubles(attribute name: String, of object: String) throws -> [Double] {
+        try withAttribute(name, of: object) { attribute in
+            let space = H5Aget_space(attribute)
+            defer { H5Sclose(space) }
+            var values = [Double](repeating: 0, count: Int(H5Sget_simple_extent_npoints(space)))
+            return H5Aread(attribute, localscale_h5t_native_double(), &values) < 0 ? nil : values
+        }
+    }
+
+    /// The fixed-length string attribute `name` of the object at `object`.
+    public func text(attribute name: String, of object: String) throws -> String {
+        try withAttribute(name, of: object) { attribute in
+            let type = H5Aget_type(attribute)
+            defer { H5Tclose(type) }
+            var bytes = [UInt8](repeating: 0, count: H5Tget_size(type))
+            guard H5Aread(attribute, type, &bytes) >= 0 else { return nil }
+            return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+
+    /// `body`'s value for the open attribute, or an error naming it when `body` gives nil.
+    private func withAttribute<T>(_ name: String, of object: String, _ body: (hid_t) -> T?) throws -> T {
+        let attribute = H5Aopen_by_name(file, object, name, localscale_h5p_default(), localscale_h5p_default())
+        guard attribute >= 0 else { throw HDF5Error(path: path, what: "no attribute \(object)@\(name)") }
+        defer { H5Aclose(attribute) }
+        guard let value = body(attribute) else {
+            throw HDF5Error(path: path, what: "cannot read attribute \(object)@\(name)")
+        }
+        return value
+    }
 
     private func open(_ name: String) throws -> hid_t {
         let dataset = H5Dopen2(file, name, localscale_h5p_default())

@@ -20,6 +20,8 @@ public struct Communicator: @unchecked Sendable {
     public let size: Int
     /// The C handle, for FFTW-MPI inside this module.
     let comm: MPI_Comm
+    /// The C handle, for C libraries that take a communicator (parallel HDF5).
+    public var handle: MPI_Comm { comm }
 
     /// Initialises MPI (funneled threads) with errors returned rather than fatal.
     public static func start() throws -> Communicator {

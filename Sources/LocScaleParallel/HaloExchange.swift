@@ -16,18 +16,31 @@ extension Communicator {
         try exchange(sends: sends, receives: receives)
     }
 
-    /// This rank's `held` planes: its own `core` planes (`local`) plus the halo planes received
-    /// from their owners (collective).
-    public func planes(_ held: Range<Int>, core: Range<Int>, local: UnsafeBufferPointer<Float>, planeStride: Int,
+    /// This rank's `wanted` planes of a map whose planes `owned` this rank holds in `local`
+    /// (`planeStride` floats each): the planes of `owned` it wants are copied, the others
+    /// received from their owners, as `transfers` (`planeTransfers`) plans it; this rank's planes
+    /// go to the ranks that want them (collective).
+    public func planes(_ wanted: Range<Int>, owned: Range<Int>, local: UnsafeBufferPointer<Float>, planeStride: Int,
                        transfers: [PlaneTransfer]) throws -> [Float] {
-        var values = [Float](repeating: 0, count: held.count * planeStride)
+        precondition(local.count == owned.count * planeStride, "local does not hold the owned planes")
+        func span(_ planes: Range<Int>, from first: Int) -> Range<Int> {
+            (planes.lowerBound - first) * planeStride ..< (planes.upperBound - first) * planeStride
+        }
+        var values = [Float](repeating: 0, count: wanted.count * planeStride)
         try values.withUnsafeMutableBufferPointer { slab in
-            if !core.isEmpty {
-                let at = (core.lowerBound - held.lowerBound) * planeStride
-                _ = UnsafeMutableBufferPointer(rebasing: slab[at ..< at + core.count * planeStride])
-                    .update(fromContentsOf: local[0 ..< core.count * planeStride])
+            let kept = max(owned.lowerBound, wanted.lowerBound) ..< min(owned.upperBound, wanted.upperBound)
+            if !kept.isEmpty {
+                _ = UnsafeMutableBufferPointer(rebasing: slab[span(kept, from: wanted.lowerBound)])
+                    .update(fromContentsOf: local[span(kept, from: owned.lowerBound)])
             }
-            try exchangeHalo(slab, held: held, core: core, planeStride: planeStride, transfers: transfers)
+            let sends = transfers.filter { $0.from == rank }.map { t in
+                (rank: t.to, values: UnsafeBufferPointer(rebasing: local[span(t.planes, from: owned.lowerBound)]))
+            }
+            let receives = transfers.filter { $0.to == rank }.map { t in
+                (rank: t.from,
+                 buffer: UnsafeMutableBufferPointer(rebasing: slab[span(t.planes, from: wanted.lowerBound)]))
+            }
+            try exchange(sends: sends, receives: receives)
         }
         return values
     }

@@ -60,11 +60,19 @@ public struct PlaneTransfer: Equatable, Sendable {
 /// part of its core that lies in another rank's halo. When a neighbour's slab is thinner than the
 /// halo, planes come from ranks further away, directly. Pure, the same on every rank.
 public func haloTransfers(partition: SlabPartition, below: Int, above: Int, depth: Int) -> [PlaneTransfer] {
+    planeTransfers(owned: partition.ranges, wanted: partition.ranges.map {
+        HaloRange(core: $0, below: below, above: above, depth: depth).held
+    })
+}
+
+/// Every transfer that brings each rank `r` the planes `wanted[r]` from the ranks that own them
+/// (`owned[r]`: rank `r`'s planes; the owned ranges are disjoint). A rank's own planes are not
+/// transferred. Pure, the same on every rank.
+public func planeTransfers(owned: [Range<Int>], wanted: [Range<Int>]) -> [PlaneTransfer] {
     var transfers: [PlaneTransfer] = []
-    let halos = partition.ranges.map { HaloRange(core: $0, below: below, above: above, depth: depth) }
-    for (to, halo) in halos.enumerated() where !halo.core.isEmpty {
-        for (from, core) in partition.ranges.enumerated() where from != to {
-            let low = max(core.lowerBound, halo.held.lowerBound), high = min(core.upperBound, halo.held.upperBound)
+    for (to, held) in wanted.enumerated() where !held.isEmpty {
+        for (from, core) in owned.enumerated() where from != to {
+            let low = max(core.lowerBound, held.lowerBound), high = min(core.upperBound, held.upperBound)
             if low < high { transfers.append(PlaneTransfer(from: from, to: to, planes: low ..< high)) }
         }
     }

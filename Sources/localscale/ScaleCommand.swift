@@ -80,6 +80,12 @@ struct ScaleCommand: ParsableCommand {
         lines.append("scaled \(table.voxels) voxels in \(formatDecimal(computeWall, digits: 2)) s (\(Int(rate)) voxels/s, "
                      + "\(formatDecimal(coreMicroseconds, digits: 1)) core-µs/voxel); "
                      + "total \(formatDecimal(summary.totalSeconds, digits: 2)) s; wrote \(outputs)")
+        let (read, written) = (table.bytesRead.reduce(0, +), table.bytesWritten.reduce(0, +))
+        let bandwidth = table.bandwidth
+        lines.append("I/O: read \(formatDecimal(Double(read) / 1e6, digits: 1)) MB "
+                     + "(\(formatDecimal(bandwidth.read, digits: 0)) MB/s), "
+                     + "wrote \(formatDecimal(Double(written) / 1e6, digits: 1)) MB "
+                     + "(\(formatDecimal(bandwidth.write, digits: 0)) MB/s) over all ranks")
         return lines
     }
 }

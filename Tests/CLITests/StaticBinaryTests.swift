@@ -35,7 +35,7 @@ struct StaticBinaryTests {
     func noSwiftRuntime() throws {
         let ldd = try Self.bare(["ldd", Self.binary])
         #expect(ldd.status == 0, "\(ldd.stderr)")
-        for library in ["libmpi.so", "libfftw3f.so", "libhdf5_serial.so"] {
+        for library in ["libmpi.so", "libfftw3f.so", "libhdf5_openmpi.so"] {
             #expect(ldd.stdout.contains(library), "\(ldd.stdout)")
         }
         for runtime in ["libswift", "libFoundation", "libdispatch", "libBlocksRuntime", "/opt/swift", "not found"] {

@@ -4,14 +4,14 @@ import LocScaleParallel
 @testable import LocScaleEngine
 
 /// Exact mode's slab plan without MPI, against the window's definition: the cube of voxel z spans
-/// planes z − w/2 … z − w/2 + w − 1 (w/2 rounded down), so a rank must hold exactly the planes its
-/// voxels' cubes reach inside the box, and receive each plane it does not own from its owner.
+/// planes z − w/2 … z − w/2 + w − 1 (w/2 rounded down), so a rank must hold (read) exactly the planes
+/// its voxels' cubes reach inside the box.
 @Suite("Exact mode's slab plan (pure, no MPI)")
 struct ExactSlabPlanTests {
     /// Masked voxels per plane: a ball-like profile with empty planes at both ends.
     static let planeCounts = [0, 0, 3, 9, 20, 31, 40, 44, 40, 31, 20, 9, 3, 1, 0, 0, 0, 2, 0]
 
-    @Test("each rank holds exactly the planes its windows reach; transfers come from the owners",
+    @Test("each rank holds exactly the planes its windows reach",
           arguments: [4, 7, 8, 11], [1, 2, 3, 5, 8])
     func heldPlanesFollowTheWindow(window: Int, ranks: Int) {
         let depth = Self.planeCounts.count
@@ -23,13 +23,6 @@ struct ExactSlabPlanTests {
                 let reached = core.isEmpty ? core
                     : max(0, core.lowerBound - window / 2) ..< min(depth, core.upperBound - 1 - window / 2 + window)
                 #expect(plan.held[rank] == reached, "w \(window), rank \(rank) of \(ranks), core \(core)")
-                let received = plan.transfers.filter { $0.to == rank }
-                let planes = received.flatMap { Array($0.planes) }.sorted()
-                #expect(planes == Array(reached).filter { !core.contains($0) })
-                for transfer in received {
-                    let owner = plan.partition.ranges[transfer.from]
-                    #expect(owner.contains(transfer.planes.lowerBound) && owner.contains(transfer.planes.upperBound - 1))
-                }
             }
         }
     }

@@ -47,4 +47,25 @@ struct SlabPartitionTests {
             #expect(planes == Set(held))
         }
     }
+
+    @Test("plane transfers between layouts: every rank gets exactly the planes it wants from their owners")
+    func redistribution() {
+        // FFTW-MPI-like owners (one rank without planes) and overlapping wanted ranges (slab + halo).
+        let owned = [0 ..< 3, 3 ..< 5, 5 ..< 5, 5 ..< 9]
+        let wanted = [0 ..< 6, 2 ..< 9, 4 ..< 4, 8 ..< 9]
+        let transfers = planeTransfers(owned: owned, wanted: wanted)
+        for rank in owned.indices {
+            let received = transfers.filter { $0.to == rank }
+            var planes = Set(owned[rank].filter { wanted[rank].contains($0) })
+            for t in received {
+                #expect(t.from != rank && owned[t.from].contains(t.planes.lowerBound)
+                        && owned[t.from].contains(t.planes.upperBound - 1))
+                #expect(planes.isDisjoint(with: t.planes), "plane received twice: \(t)")
+                planes.formUnion(t.planes)
+            }
+            #expect(planes == Set(wanted[rank]), "rank \(rank)")
+        }
+        #expect(transfers.filter { $0.to == 0 }.map { [$0.from, $0.planes.lowerBound, $0.planes.upperBound] }
+                == [[1, 3, 5], [3, 5, 6]])
+    }
 }

@@ -15,7 +15,6 @@ public struct FastBox: Equatable, Codable, Sendable {
     /// The grid for scaling `voxels` (linear (z, y, x) indices of a box of `shape`) with window `w`.
     public init(voxels: [Int], shape: XYZ<Int>, window w: Int) {
         precondition(!voxels.isEmpty)
-        self.shape = shape
         var lower = XYZ(Int.max, Int.max, Int.max), upper = XYZ(Int.min, Int.min, Int.min)
         let plane = shape.x * shape.y
         for i in voxels {
@@ -25,6 +24,12 @@ public struct FastBox: Equatable, Codable, Sendable {
                 upper[axis] = max(upper[axis], c[axis])
             }
         }
+        self.init(lower: lower, upper: upper, shape: shape, window: w)
+    }
+
+    /// The grid for scaling voxels whose bounding box is `lower…upper` (box indices, inclusive).
+    public init(lower: XYZ<Int>, upper: XYZ<Int>, shape: XYZ<Int>, window w: Int) {
+        self.shape = shape
         let centre = centreIndex(window: w)
         var start = XYZ(0, 0, 0), size = XYZ(0, 0, 0)
         for axis in 0..<3 {
@@ -50,16 +55,20 @@ public struct FastBox: Equatable, Codable, Sendable {
     public var count: Int { size.x * size.y * size.z }
 
     /// Grid planes `planes` of `map` (a box of `shape`, (z, y, x)), x fastest, with `outside`
-    /// where the grid leaves the box.
-    public func values(of map: [Float], planes: Range<Int>, outside: Float) -> [Float] {
+    /// where the grid leaves the box. `map` may hold only the box planes from `firstPlane` on (a
+    /// slab), as long as it holds every box plane the grid planes lie on.
+    public func values(of map: [Float], firstPlane: Int = 0, planes: Range<Int>, outside: Float) -> [Float] {
         var result = [Float](repeating: outside, count: planes.count * size.y * size.x)
         for z in planes {
             let bz = start.z + z
             guard bz >= 0, bz < shape.z else { continue }
+            precondition(bz >= firstPlane && (bz - firstPlane + 1) * shape.y * shape.x <= map.count,
+                         "the slab does not hold plane \(bz)")
             for y in 0..<size.y {
                 let by = start.y + y
                 guard by >= 0, by < shape.y else { continue }
-                let from = (bz * shape.y + by) * shape.x, to = ((z - planes.lowerBound) * size.y + y) * size.x
+                let from = ((bz - firstPlane) * shape.y + by) * shape.x
+                let to = ((z - planes.lowerBound) * size.y + y) * size.x
                 for x in max(0, -start.x) ..< min(size.x, shape.x - start.x) {
                     result[to + x] = map[from + start.x + x]
                 }

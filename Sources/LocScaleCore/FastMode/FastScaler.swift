@@ -56,9 +56,12 @@ public final class FastScaler {
     /// given on those planes (`planes.count · ny · nx` floats each, x fastest; emptied once their
     /// spectra exist, to save memory). Every cube of a listed voxel must lie inside the grid, and
     /// the maps must be padded so that the FFTs do not wrap (`FastBox`). Collective under MPI.
+    /// Every shell's local powers go to `observer` (e.g. `LocalBFactorObserver` made with this
+    /// scaler's `layout`); the values do not depend on it.
     public func scale(experimental: inout [Float], model: inout [Float],
                       voxels: [Int], diagnostics: FastDiagnostics = FastDiagnostics(),
-                      progress: ScalingProgress? = nil) throws -> [Float] {
+                      progress: ScalingProgress? = nil,
+                      observer: (any ShellPowerSweepObserver)? = nil) throws -> [Float] {
         let size = grid.size
         let rows = VoxelRows(voxels: voxels, grid: grid)
         let positions = rows.positions
@@ -72,6 +75,7 @@ public final class FastScaler {
             }
             for (s, (pe, pm)) in zip(powers.experimental, powers.model).enumerated() {
                 diagnostics.powers?(s, pe, pm)
+                report(shell: s, pe, pm, to: observer)
                 let floor = try powerFloor(pe, at: rows)
                 lowShellGains.append(zip(pe, pm).map { Self.gain($0, $1, floor: floor) })
             }
@@ -103,6 +107,7 @@ public final class FastScaler {
                 let pe = try localPower(of: experimentalSpectrum, filter: analysis, work: work, at: rows)
                 let pm = try localPower(of: modelSpectrum, filter: analysis, work: work, at: rows)
                 diagnostics.powers?(s, pe, pm)
+                report(shell: s, pe, pm, to: observer)
                 let floor = try powerFloor(pe, at: rows)
                 gains.withUnsafeMutableBufferPointer { g in
                     let target = UnsafeSendable(g)
@@ -126,6 +131,20 @@ public final class FastScaler {
             progress?.add(voxels.count * (s + 1) / shellCount - voxels.count * s / shellCount)
         }
         return output.map { Float($0) }
+    }
+
+    /// Hands shell `shell`'s powers at every voxel to `observer`, the voxels split over the threads.
+    private func report(shell: Int, _ experimental: [Double], _ model: [Double],
+                        to observer: (any ShellPowerSweepObserver)?) {
+        guard let observer else { return }
+        experimental.withUnsafeBufferPointer { e in
+            model.withUnsafeBufferPointer { m in
+                let powers = UnsafeSendable((e, m))
+                parallelChunks(e.count, threads: threads) { part in
+                    observer.observe(shell: shell, experimental: powers.value.0, model: powers.value.1, voxels: part)
+                }
+            }
+        }
     }
 
     /// `sqrt(model / experimental)`, or 0 when the experimental power is not above `floor`.

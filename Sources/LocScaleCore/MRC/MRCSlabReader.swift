@@ -80,6 +80,13 @@ public final class MRCSlabReader {
     /// The path the map was opened from.
     public var path: String { file.path }
 
+    /// Fails when the whole map as 32-bit floats would not fit in the physical memory (as
+    /// `MRCFile.read` refuses it), for runs that keep that limit while reading by slabs.
+    /// - Throws: `MRCError.boxTooLarge`.
+    public func checkWholeMapFits() throws {
+        try layout.checkFits(voxels: layout.voxelCount, path: path)
+    }
+
     /// Reads the z-planes `planes` (within 0..<NZ of the normalised grid), converting any mode
     /// and byte order to 32-bit floats.
     /// - Throws: `MRCError.truncated` (for the whole data, as `MRCFile.read` says it) when the

@@ -41,10 +41,10 @@ public enum LocalScaling {
     }
 
     /// Scales `voxels` of `inputs` with `threads` threads sharing them; every other voxel of the
-    /// result is 0. See `scale(_:voxels:layout:fft:threads:progress:)`.
+    /// result is 0. See `scale(_:voxels:layout:fft:threads:progress:observer:)`.
     public static func run(_ inputs: ScalingInputs, voxels: [Int], layout: SpectrumLayout,
                            threads: Int, planning: FFTPlanning = .patient,
-                           progress: ScalingProgress? = nil) -> Volume {
+                           progress: ScalingProgress? = nil, observer: (any ShellSpectrumObserver)? = nil) -> Volume {
         let em = inputs.experimental.volume, model = inputs.model.volume
         var result = Volume(zerosOn: em.grid)
         let values = em.values.withUnsafeBufferPointer { e in
@@ -53,7 +53,8 @@ public enum LocalScaling {
                                           experimentalOutside: inputs.meanOutsideMask(em),
                                           modelOutside: inputs.meanOutsideMask(model))
                 let fft = CubeFFT(padded: layout.padded, filled: layout.window, planning: planning)
-                return scale(source, voxels: voxels, layout: layout, fft: fft, threads: threads, progress: progress)
+                return scale(source, voxels: voxels, layout: layout, fft: fft, threads: threads, progress: progress,
+                             observer: observer)
             }
         }
         for (n, i) in voxels.enumerated() { result.values[i] = values[n] }
@@ -63,28 +64,35 @@ public enum LocalScaling {
     /// The scaled values of `voxels` (linear (z, y, x) indices in the box) of `source`, in the
     /// same order, computed by `threads` threads sharing them with the plans of `fft`. A value does not depend on
     /// `threads`: each voxel is computed alone, with the same FFT plans, whatever thread takes it.
-    /// Across runs the result is the same when the plans are (`FFTW.importWisdom`).
+    /// Across runs the result is the same when the plans are (`FFTW.importWisdom`). Each voxel's
+    /// shell sums go to `observer` (e.g. `LocalBFactorObserver`); the values do not depend on it.
     public static func scale(_ source: WindowSource, voxels: [Int], layout: SpectrumLayout, fft: CubeFFT,
-                             threads: Int, progress: ScalingProgress? = nil) -> [Float] {
+                             threads: Int, progress: ScalingProgress? = nil,
+                             observer: (any ShellSpectrumObserver)? = nil) -> [Float] {
+        scale(source, voxels: voxels, threads: threads, progress: progress, observer: observer) {
+            WindowScaler(layout: layout, fft: fft)
+        }
+    }
+
+    /// The scaled values of `voxels` of `source` by the kernels `makeKernel` makes, one per
+    /// thread; the threads take batches of 32 voxels from a shared counter.
+    public static func scale(_ source: WindowSource, voxels: [Int], threads: Int, progress: ScalingProgress? = nil,
+                             observer: (any ShellSpectrumObserver)? = nil,
+                             kernel makeKernel: @escaping @Sendable () -> any WindowKernel) -> [Float] {
         var values = [Float](repeating: 0, count: voxels.count)
-        let shape = source.shape
         let chunk = 32
         let next = Atomic<Int>(0)
         voxels.withUnsafeBufferPointer { voxelList in
             values.withUnsafeMutableBufferPointer { output in
                 let work = UnsafeSendable((voxelList, output))
                 runOnThreads(max(1, threads)) { _ in
-                    let scaler = WindowScaler(layout: layout, fft: fft)
+                    let kernel = makeKernel()
                     let (list, out) = work.value
                     while true {
                         let first = next.add(chunk, ordering: .relaxed).oldValue
                         if first >= list.count { break }
                         let last = min(first + chunk, list.count)
-                        for n in first..<last {
-                            let i = list[n]
-                            out[n] = scaler.scale(x: i % shape.x, y: (i / shape.x) % shape.y,
-                                                  z: i / (shape.x * shape.y), from: source)
-                        }
+                        kernel.scale(list, batch: first..<last, from: source, into: out, observer: observer)
                         progress?.add(last - first)
                     }
                 }
@@ -93,24 +101,14 @@ public enum LocalScaling {
         return values
     }
 
-    /// Runs `body(i)` for `i` in `0..<count`, each on its own thread (the calling thread waits),
-    /// and returns when all are done.
+    /// Runs `body(i)` for `i` in `0..<count`, each on its own thread (the calling thread waits;
+    /// the threads are the process's `WorkerPool`), and returns when all are done.
     static func runOnThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
         if count == 1 {
             body(0)
             return
         }
-        let group = DispatchGroup()
-        for index in 0..<count {
-            group.enter()
-            let thread = Thread {
-                body(index)
-                group.leave()
-            }
-            thread.stackSize = 8 << 20
-            thread.start()
-        }
-        group.wait()
+        WorkerPool.shared.run(count, body)
     }
 }
 

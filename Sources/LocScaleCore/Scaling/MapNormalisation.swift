@@ -47,7 +47,11 @@ public struct MapNormalisation: Codable, Equatable, Sendable {
     /// 0 when the largest magnitude of `values` has a binary exponent in `untouched` (or all are
     /// 0), else the exponent that brings it into `[0.5, 1)`.
     public static func exponent(of values: [Float]) -> Int {
-        let largest = values.reduce(Float(0)) { max($0, $1.magnitude) }
+        exponent(largest: values.reduce(Float(0)) { max($0, $1.magnitude) })
+    }
+
+    /// `exponent(of:)` given the largest magnitude of the values (as a distributed run finds it).
+    public static func exponent(largest: Float) -> Int {
         guard largest > 0, !untouched.contains(Int(largest.exponent)) else { return 0 }
         return Int(largest.exponent) + 1
     }
@@ -78,11 +82,13 @@ public struct MapNormalisation: Codable, Equatable, Sendable {
     /// map's scale.
     /// - Throws: `MapRangeError.nonFiniteOutput` for the first non-finite voxel: the final guard,
     ///   which the input checks keep from firing.
-    public func restore(_ output: inout [Float], shape: XYZ<Int>) throws {
+    /// `output` may be the planes from `firstPlane` of the box (a slab); the error names the
+    /// voxel in the whole box.
+    public func restore(_ output: inout [Float], shape: XYZ<Int>, firstPlane: Int = 0) throws {
         Self.scale(&output, by: -modelExponent)
         guard let i = output.firstIndex(where: { !$0.isFinite }) else { return }
-        throw MapRangeError.nonFiniteOutput(x: i % shape.x, y: (i / shape.x) % shape.y, z: i / (shape.x * shape.y),
-                                            value: output[i])
+        throw MapRangeError.nonFiniteOutput(x: i % shape.x, y: (i / shape.x) % shape.y,
+                                            z: firstPlane + i / (shape.x * shape.y), value: output[i])
     }
 
     /// Fails when `model`'s largest magnitude times `w^{3/2}` exceeds float32's range: exact
@@ -91,10 +97,15 @@ public struct MapNormalisation: Codable, Equatable, Sendable {
     public static func checkRange(of model: NamedVolume, window: Int) throws {
         let values = model.volume.values
         guard let i = values.indices.max(by: { values[$0].magnitude < values[$1].magnitude }) else { return }
+        try checkRange(largest: values[i], at: i, shape: model.volume.grid.shape, path: model.path, window: window)
+    }
+
+    /// `checkRange` given the model map's first value of largest magnitude, `largest`, at linear
+    /// (z, y, x) index `i` of a box of `shape` (as a distributed run finds it).
+    public static func checkRange(largest: Float, at i: Int, shape s: XYZ<Int>, path: String, window: Int) throws {
         let limit = Float(Double(Float.greatestFiniteMagnitude) / pow(Double(window), 1.5))
-        guard values[i].magnitude >= limit else { return }
-        let s = model.volume.grid.shape
-        throw MapRangeError.tooLarge(path: model.path, x: i % s.x, y: (i / s.x) % s.y, z: i / (s.x * s.y),
-                                     value: values[i], limit: limit, window: window)
+        guard largest.magnitude >= limit else { return }
+        throw MapRangeError.tooLarge(path: path, x: i % s.x, y: (i / s.x) % s.y, z: i / (s.x * s.y),
+                                     value: largest, limit: limit, window: window)
     }
 }

@@ -61,13 +61,8 @@ public struct ScalingInputs: Sendable {
         for map in [experimental, model] + (mask.map { [$0] } ?? []) {
             try Self.checkFinite(map)
         }
-        let shape = experimental.volume.grid.shape
-        let defaultFor = windowIsDefault ? experimental.volume.grid.meanVoxelSize : nil
-        guard window >= 4 else { throw ScalingInputError.windowTooSmall(window: window, defaultFor: defaultFor) }
-        guard window <= min(shape.x, shape.y, shape.z) else {
-            throw ScalingInputError.windowTooLarge(window: window, defaultFor: defaultFor, path: experimental.path,
-                                                   shape: Self.format(shape))
-        }
+        try Self.checkWindow(window, isDefault: windowIsDefault, for: experimental.volume.grid,
+                             path: experimental.path)
         if let mask, !mask.volume.values.contains(where: { $0 >= 0.5 }) {
             throw ScalingInputError.emptyMask(path: mask.path)
         }
@@ -97,12 +92,25 @@ public struct ScalingInputs: Sendable {
         return Float(sum / Double(count))
     }
 
+    /// Fails when `window` (voxels) is below 4 or larger than the smallest dimension of `grid`,
+    /// the grid of the map at `path`; `isDefault` names it as the default window.
+    public static func checkWindow(_ window: Int, isDefault: Bool, for grid: Grid, path: String) throws {
+        let shape = grid.shape
+        let defaultFor = isDefault ? grid.meanVoxelSize : nil
+        guard window >= 4 else { throw ScalingInputError.windowTooSmall(window: window, defaultFor: defaultFor) }
+        guard window <= min(shape.x, shape.y, shape.z) else {
+            throw ScalingInputError.windowTooLarge(window: window, defaultFor: defaultFor, path: path,
+                                                   shape: Self.format(shape))
+        }
+    }
+
     /// Fails when `map` is not on the grid of `reference` (shape, voxel size, origin), naming both.
     public static func checkSameGrid(_ map: NamedVolume, as reference: NamedVolume) throws {
         try checkSameGrid(map.volume.grid, of: map.path, as: reference.volume.grid, of: reference.path)
     }
 
-    /// Fails when grid `a` of the map at `path` is not grid `b` of the map at `referencePath`.
+    /// Fails when grid `a` of the map at `path` is not grid `b` of the map at `referencePath`
+    /// (shape, voxel size, origin), naming both (headers are enough).
     public static func checkSameGrid(_ a: Grid, of path: String, as b: Grid, of referencePath: String) throws {
         func mismatch(_ property: String, _ value: String, _ referenceValue: String) -> ScalingInputError {
             .gridMismatch(path: path, property: property, value: value,
@@ -130,9 +138,16 @@ public struct ScalingInputs: Sendable {
     /// `firstPlane` of a map of `shape` read from `path`, naming its (x, y, z) in the whole map.
     public static func checkFinite(_ values: [Float], shape s: XYZ<Int>, firstPlane: Int = 0,
                                    path: String) throws {
-        guard let i = values.firstIndex(where: { !$0.isFinite }) else { return }
+        try checkFinite(values[...], shape: s, firstPlane: firstPlane, path: path)
+    }
+
+    /// `checkFinite` of a slice of planes (a rank's own planes of the planes it holds).
+    public static func checkFinite(_ values: ArraySlice<Float>, shape s: XYZ<Int>, firstPlane: Int = 0,
+                                   path: String) throws {
+        guard let index = values.firstIndex(where: { !$0.isFinite }) else { return }
+        let i = index - values.startIndex
         throw ScalingInputError.nonFinite(path: path, x: i % s.x, y: (i / s.x) % s.y,
-                                          z: firstPlane + i / (s.x * s.y), value: values[i])
+                                          z: firstPlane + i / (s.x * s.y), value: values[index])
     }
 
     static func format(_ v: XYZ<Int>) -> String { "\(v.x)×\(v.y)×\(v.z)" }

@@ -37,6 +37,26 @@ public struct SpectrumLayout: Sendable {
     /// Coefficients in the half-spectrum, `P · P · (P/2 + 1)`.
     public var coefficientCount: Int { padded * padded * (padded / 2 + 1) }
 
+    /// Spatial frequency of each bin in cycles per voxel (divide by the voxel size for Å⁻¹):
+    /// shell `s` is `|k| = s/P` (exact; `P` the padded box, so pad 2 has twice the shells), node
+    /// `n` is `n/w` (locscale2, `P = w`).
+    public var binFrequencies: [Double] { (0..<binCount).map { Double($0) / Double(padded) } }
+
+    /// What the kernel sums per bin (`ShellSpectrumObserver`): powers `Σ weight·|F|²` (exact) or
+    /// amplitudes `Σ |F|` (locscale2).
+    public var binSumsArePowers: Bool { rule != .locscale2 }
+
+    /// Coefficients each bin's sums are taken over: per shell of the whole spectrum (Hermitian
+    /// weights counted) for the exact rule, per profile shell of the half-spectrum for
+    /// locscale2. A bin's mean power (amplitude) is its sum divided by this.
+    public var coefficientsPerBin: [Double] {
+        if rule == .locscale2 { return Array(profileCount[0..<binCount]) }
+        var count = [Double](repeating: 0, count: binCount)
+        let half = padded / 2 + 1
+        for (j, s) in shell.enumerated() { count[Int(s)] += Double(columnWeight[j % half]) }
+        return count
+    }
+
     public init(window w: Int, rule: ScalingRule) {
         window = w
         self.rule = rule

@@ -35,7 +35,7 @@ public struct WindowSource: @unchecked Sendable {
 ///
 /// One scaler per thread: it owns its box and spectrum buffers and reuses them for every voxel,
 /// so `scale(x:y:z:from:)` allocates nothing. The FFT plans are shared.
-public final class WindowScaler {
+public final class WindowScaler: WindowKernel {
     public let layout: SpectrumLayout
     private let fft: CubeFFT
     private let workspace: CubeFFT.Workspace
@@ -113,12 +113,45 @@ public final class WindowScaler {
 
     /// The scaled value of voxel (x, y, z) of `source`.
     public func scale(x: Int, y: Int, z: Int, from source: WindowSource) -> Float {
+        scale(x: x, y: y, z: z, from: source, observer: nil, as: 0)
+    }
+
+    /// `WindowKernel`: the voxels of `batch`, one after the other.
+    public func scale(_ voxels: UnsafeBufferPointer<Int>, batch: Range<Int>, from source: WindowSource,
+                      into values: UnsafeMutableBufferPointer<Float>, observer: (any ShellSpectrumObserver)?) {
+        let nx = source.shape.x, ny = source.shape.y
+        for n in batch {
+            let i = voxels[n]
+            values[n] = scale(x: i % nx, y: (i / nx) % ny, z: i / (nx * ny), from: source, observer: observer, as: n)
+        }
+    }
+
+    /// The scaled value of voxel (x, y, z); its bins' sums go to `observer` as voxel `index`.
+    @inline(__always)
+    private func scale(x: Int, y: Int, z: Int, from source: WindowSource,
+                       observer: (any ShellSpectrumObserver)?, as index: Int) -> Float {
         loadCubes(x: x, y: y, z: z, from: source)
         fft.execute(box, spectrum, using: workspace)
+        // Each case calls `sumShells` with a constant, so that its inner loop has no branch.
         switch layout.rule {
-        case .exact: return readOutExact()
-        case .locscale2: return readOutLocScale2()
+        case .exact:
+            sumShells(amplitudes: false)
+            report(to: observer, as: index)
+            return readOutExact()
+        case .locscale2:
+            sumShells(amplitudes: true)
+            report(to: observer, as: index)
+            return readOutLocScale2()
         }
+    }
+
+    /// Hands the bins' sums of the last `sumShells` to `observer`.
+    @inline(__always)
+    private func report(to observer: (any ShellSpectrumObserver)?, as index: Int) {
+        guard let observer else { return }
+        let bins = layout.binCount
+        observer.observe(voxel: index, experimental: UnsafeBufferPointer(rebasing: sumE[0..<bins]),
+                         model: UnsafeBufferPointer(rebasing: sumM[0..<bins]))
     }
 
     /// The padded real cubes of both maps around (x, y, z), as the FFT sees them (for tests).
@@ -236,9 +269,9 @@ public final class WindowScaler {
         }
     }
 
-    /// Exact rule: `out = (1/P³) Σ_s sqrt(PM(s)/PE(s)) · R(s)`.
+    /// Exact rule, from the sums of `sumShells(amplitudes: false)`:
+    /// `out = (1/P³) Σ_s sqrt(PM(s)/PE(s)) · R(s)`.
     private func readOutExact() -> Float {
-        sumShells(amplitudes: false)
         var value = 0.0
         for s in 0..<layout.binCount where sumE[s] > 0 {
             value += (sumM[s] / sumE[s]).squareRoot() * readOut[s]
@@ -248,9 +281,9 @@ public final class WindowScaler {
     }
 
     /// locscale2 rule: mean-amplitude profiles on floor shells of raw indices, gains `pM/pE`
-    /// interpolated per coefficient (folded into the per-node read-out sums).
+    /// interpolated per coefficient (folded into the per-node read-out sums), from the sums of
+    /// `sumShells(amplitudes: true)`.
     private func readOutLocScale2() -> Float {
-        sumShells(amplitudes: true)
         var value = 0.0
         for s in 0..<layout.binCount {
             // Mean amplitudes; the count cancels in the ratio but not in 0/0 → 0.

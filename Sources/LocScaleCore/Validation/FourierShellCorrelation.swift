@@ -60,7 +60,7 @@ public enum MapComparison {
     /// Pearson correlation of `a` and `b` over the voxels where `mask` ≥ 0.5 (the whole map
     /// without a mask), in double precision.
     public static func realSpaceCorrelation(_ a: Volume, _ b: Volume, mask: Volume? = nil) -> Double {
-        let selection = mask.map { VoxelSelection.flagged($0.values.map { $0 >= 0.5 }) } ?? .all
+        let selection = mask.map { CorrelationVoxels.flagged($0.values.map { $0 >= 0.5 }) } ?? .all
         return SlabCorrelation(selections: [selection]).correlations(a.values, b.values, fold: SlabCorrelation.wholeMap)
             .values[0]
     }

@@ -97,7 +97,7 @@ public struct RealSpaceCorrelations: Sendable {
     /// `fold` is.
     public init(map: [Float], modelMap: [Float], mask: [Float]?, planes: Range<Int>, grid: Grid,
                 model: AtomicModel?, within distance: Double = 2.5, fold: SlabCorrelation.Fold) rethrows {
-        var selections = [mask.map { VoxelSelection.flagged($0.map { $0 >= 0.5 }) } ?? .all]
+        var selections = [mask.map { CorrelationVoxels.flagged($0.map { $0 >= 0.5 }) } ?? .all]
         let groups = model.map(ResidueCorrelation.residues) ?? []
         if let model {
             let offset = planes.lowerBound * grid.shape.x * grid.shape.y

@@ -1,5 +1,5 @@
 /// Voxels of a slab (indices into its (z, y, x) values) that a correlation runs over.
-public enum VoxelSelection: Sendable {
+public enum CorrelationVoxels: Sendable {
     /// Every voxel.
     case all
     /// The voxels whose flag is set (one flag per voxel of the slab).
@@ -33,9 +33,9 @@ public struct SlabCorrelation: Sendable {
     public static func wholeMap(_ initial: [Double], _ step: ([Double]) -> [Double]) -> [Double] { step(initial) }
 
     /// The voxel sets, one correlation each.
-    public let selections: [VoxelSelection]
+    public let selections: [CorrelationVoxels]
 
-    public init(selections: [VoxelSelection]) {
+    public init(selections: [CorrelationVoxels]) {
         self.selections = selections
     }
 
