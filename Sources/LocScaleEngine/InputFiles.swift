@@ -53,7 +53,8 @@ struct InputFiles {
         let experimentalCount = job.experimental.paths.count
         let model = job.model.atoms == nil ? readers[experimentalCount] : nil
         return InputFiles(experimental: Array(readers[..<experimentalCount]), model: model,
-                          mask: job.mask.file == nil ? nil : readers.last, grid: readers[0].grid, window: headers.window)
+                          mask: job.mask.file == nil ? nil : readers.last, grid: readers[0].grid,
+                          window: headers.window)
     }
 
     /// Rank 0: the same grid for every map, and the window (chosen, logged and checked).

@@ -51,8 +51,8 @@ struct ScaleCommand: ParsableCommand {
                  rule: scaling.compat == .locscale2 ? .locscale2 : .exact(padFactor: scaling.padFactor),
                  window: scaling.window, method: scaling.method, fastExactShells: scaling.fastExactShells,
                  outputs: outputs.outputs(maskOut: inputs.maskOutPath), threads: performance.threads,
-                 planning: performance.planning, wisdomFile: performance.wisdomFile(), progress: performance.showsProgress,
-                 provenance: .ofThisRun)
+                 planning: performance.planning, wisdomFile: performance.wisdomFile(),
+                 progress: performance.showsProgress, provenance: .ofThisRun)
     }
 
     func run() throws {

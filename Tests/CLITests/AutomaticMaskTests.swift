@@ -88,18 +88,21 @@ struct AutomaticMaskTests {
         #expect(try MRCFile.read(path: scratch.file("m.mrc")).volume.values.contains(1))
     }
 
-    @Test("N = 1, 2, 3 ranks: the same mask and map bit for bit")
+    @Test("N = 1, 2, 3 ranks: the same mask, map and HDF5 /mask bit for bit")
     func ranks() throws {
         let scratch = Scratch()
         for n in [1, 2, 3] {
             let result = try MPITests.mpirun(n, Self.base + ["--threads", "1", "--fftw-wisdom", scratch.file("wisdom"),
                                                               "--out", scratch.file("np\(n).mrc"),
+                                                              "--hdf5", scratch.file("np\(n).h5"),
                                                               "--mask-out", scratch.file("mask\(n).mrc")])
             #expect(result.status == 0, "np \(n): \(result.stderr)")
         }
         for n in [2, 3] {
             #expect(try CLITests.dataBytes(scratch.file("np\(n).mrc")) == CLITests.dataBytes(scratch.file("np1.mrc")))
             #expect(try CLITests.dataBytes(scratch.file("mask\(n).mrc")) == CLITests.dataBytes(scratch.file("mask1.mrc")))
+            #expect(try HDF5Reader(path: scratch.file("np\(n).h5")).floats("/mask")
+                    == MRCFile.read(path: scratch.file("mask1.mrc")).volume.values)
         }
         #expect(try MRCFile.read(path: scratch.file("mask1.mrc")).volume.values.filter { $0 == 1 }.count == 1265)
     }
