@@ -1,10 +1,10 @@
 // Local B map benchmark (issue 14 item 3): the B map (`LocalBFactorMap`, docs/KERNEL.md §8) of
-// every masked voxel at stride 1 and 2, written as MRC maps for benchmarks/bfactor-truth.py, and
-// its cost against the scaling it rides on (wall seconds, best of `repeats`, on `threads`
-// threads): exact pad 1 on the masked voxels of every `sample`-th plane, row and column, the B map
-// of the same voxels; fast mode (pad 1) on every masked voxel, the B map of every masked voxel at
-// stride 1 and 2. The noise variance is the noise region's (`LocalBFactorNoise`). The B map
-// does not depend on the mode or the padding.
+// every masked voxel at stride 1, 2 and 3, written as MRC maps for benchmarks/bfactor-truth.py,
+// and its cost against the scaling it rides on (wall seconds, best of `repeats`, on `threads`
+// threads): exact pad 1 on the masked voxels of every `sample`-th plane, row and column, the B
+// map of the same voxels; fast mode (pad 1) on every masked voxel, the B map of every masked
+// voxel at each stride. The noise variance is the noise region's (`LocalBFactorNoise`). The B
+// map does not depend on the mode or the padding.
 //
 //   swift run -c release localscale-bfactor-bench EM MODEL MASK OUTDIR [sample] [threads] [repeats]
 import Foundation
@@ -48,7 +48,7 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
 }
 
 let e = em.volume, m = inputs.model.volume
-let maps = [1, 2].map { LocalBFactorMap(window: window, voxelSize: grid.meanVoxelSize, noiseVariance: noise,
+let maps = [1, 2, 3].map { LocalBFactorMap(window: window, voxelSize: grid.meanVoxelSize, noiseVariance: noise,
                                         stride: $0, planning: .measure) }
 try e.values.withUnsafeBufferPointer { ev in
     try m.values.withUnsafeBufferPointer { mv in
