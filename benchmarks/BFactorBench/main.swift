@@ -1,24 +1,25 @@
 // Local B map benchmark (issue 14 item 3): the B map (`LocalBFactorMap`, docs/KERNEL.md §8) of
-// every masked voxel at stride 1, 2 and 3, written as MRC maps for benchmarks/bfactor-truth.py,
+// every masked voxel at each of `strides` (default 1,2,3), written as MRC maps for benchmarks/bfactor-truth.py,
 // and its cost against the scaling it rides on (wall seconds, best of `repeats`, on `threads`
 // threads): exact pad 1 on the masked voxels of every `sample`-th plane, row and column, the B
 // map of the same voxels; fast mode (pad 1) on every masked voxel, the B map of every masked
 // voxel at each stride. The noise variance is the noise region's (`LocalBFactorNoise`). The B
 // map does not depend on the mode or the padding.
 //
-//   swift run -c release localscale-bfactor-bench EM MODEL MASK OUTDIR [sample] [threads] [repeats]
+//   swift run -c release localscale-bfactor-bench EM MODEL MASK OUTDIR [sample] [threads] [repeats] [strides]
 import Foundation
 import LocScaleCore
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard arguments.count >= 4 else {
-    print("usage: localscale-bfactor-bench EM MODEL MASK OUTDIR [sample] [threads] [repeats]")
+    print("usage: localscale-bfactor-bench EM MODEL MASK OUTDIR [sample] [threads] [repeats] [strides]")
     exit(2)
 }
 let outDirectory = arguments[3]
 let sample = arguments.count > 4 ? Int(arguments[4])! : 3
 let threads = arguments.count > 5 ? Int(arguments[5])! : 1
 let repeats = arguments.count > 6 ? Int(arguments[6])! : 1
+let strides = (arguments.count > 7 ? arguments[7] : "1,2,3").split(separator: ",").map { Int($0)! }
 
 func read(_ path: String) throws -> NamedVolume { NamedVolume(path: path, volume: try MRCFile.read(path: path).volume) }
 let em = try read(arguments[0])
@@ -48,7 +49,7 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
 }
 
 let e = em.volume, m = inputs.model.volume
-let maps = [1, 2, 3].map { LocalBFactorMap(window: window, voxelSize: grid.meanVoxelSize, noiseVariance: noise,
+let maps = strides.map { LocalBFactorMap(window: window, voxelSize: grid.meanVoxelSize, noiseVariance: noise,
                                         stride: $0, planning: .measure) }
 try e.values.withUnsafeBufferPointer { ev in
     try m.values.withUnsafeBufferPointer { mv in
