@@ -52,7 +52,7 @@ let package = Package(
         .executableTarget(name: "localscale-kernel-bench", dependencies: ["LocScaleCore"],
                           path: "benchmarks/KernelBench"),
         // The local B map against a known B field, and its cost (benchmarks/RESULTS.md "Local B"):
-        // `localscale-bfactor-bench EM MODEL MASK OUTDIR [stride] [threads] [repeats]`.
+        // `localscale-bfactor-bench EM MODEL MASK OUTDIR [sample] [threads] [repeats] [strides]`.
         .executableTarget(name: "localscale-bfactor-bench", dependencies: ["LocScaleCore"],
                           path: "benchmarks/BFactorBench"),
         // Reads a map by z-slabs on every rank and writes it back with MPI-IO (Tests/ParallelTests,

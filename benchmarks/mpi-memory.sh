@@ -4,7 +4,8 @@
 #
 #   RANKS="1 2 4 8" benchmarks/mpi-memory.sh CASE_DIR OUT_DIR [localscale scale options…]
 #
-# RANKS defaults to "1 2"; more ranks than cores are oversubscribed, one thread each.
+# RANKS defaults to "1 2"; more ranks than cores are oversubscribed, one thread each. MASK
+# replaces CASE_DIR/mask.mrc (e.g. a sparse mask: the same slabs at a fraction of the compute).
 # Prints one line per rank and a table row per rank count (ranks, wall s, rank 0 MiB, largest
 # other rank MiB), and keeps each rank's GNU time output as OUT_DIR/npN.rss.R.
 set -euo pipefail
@@ -17,7 +18,7 @@ for ranks in ${RANKS:-1 2}; do
     start=$(date +%s%N)
     mpirun -np "$ranks" --bind-to none sh -c '/usr/bin/time -f %M -o "$0.rss.$OMPI_COMM_WORLD_RANK" "$@"' \
         "$out/np$ranks" "$bin" scale --em "$case_dir/em.mrc" --model-map "$case_dir/model.mrc" \
-        --mask "$case_dir/mask.mrc" --threads 1 --out "$out/np$ranks.mrc" --quiet "$@"
+        --mask "${MASK:-$case_dir/mask.mrc}" --threads 1 --out "$out/np$ranks.mrc" --quiet "$@"
     wall_ms=$(( ($(date +%s%N) - start) / 1000000 ))
     others=0
     for r in $(seq 0 $((ranks - 1))); do

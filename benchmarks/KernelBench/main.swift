@@ -1,7 +1,7 @@
 // Kernel benchmark: core-microseconds per scaled voxel on one thread, against the cost of the two
-// r2c FFTs of the same padded size measured in the same run (the "FFT floor"), and what a local-B
-// observer adds to the kernel (issue 14: ≤ 10 %): the kernel as one batch without and with it, and
-// the observer's own work per voxel.
+// r2c FFTs of the same padded size measured in the same run (the "FFT floor"), and what the local B
+// map adds (issue 14: ≤ 10 %): `LocalBFactorMap` on the same voxels, one thread, stride 1 (every
+// voxel; its cost does not depend on the rule or the padding).
 //
 //   swift run -c release localscale-kernel-bench [window] [pad factors…] [voxels]
 //   swift run -c release localscale-kernel-bench 24 1 2 locscale2 3000
@@ -44,7 +44,8 @@ let span = edge - 32
 let voxels = (0..<voxelCount).map { n in (16 + n % span, 16 + (n / span) % span, 16 + n / (span * span)) }
 
 print("window \(window), \(voxelCount) voxels, one thread, \(FFTW.version)")
-print("rule            P   FFT floor µs  its FFT µs  kernel µs  kernel/floor  batch µs  batch+B µs  B alone µs")
+let bfactorMap = LocalBFactorMap(window: window, voxelSize: 1, noiseVariance: 1.0 / 3)
+print("rule            P   FFT floor µs  its FFT µs  kernel µs  kernel/floor  batch µs  B map µs  B/batch")
 for rule in rules {
     let layout = SpectrumLayout(window: window, rule: rule)
     let p = layout.padded
@@ -72,12 +73,12 @@ for rule in rules {
     } / Double(voxelCount)
 
     var sink: Float = 0
-    // The same voxels as one batch (`WindowKernel`), without and with a local-B observer
-    // (1 Å voxels), alternately, so that both see the same machine.
+    // The same voxels as one batch (`WindowKernel`), and the local B map of the same voxels
+    // (1 Å voxels, the uniform noise's variance 1/3 subtracted), alternately.
     let list = voxels.map { (x, y, z) in (z * edge + y) * edge + x }
     var values = [Float](repeating: 0, count: voxelCount)
-    let bfactors = LocalBFactorObserver(layout: layout, voxelSize: 1, voxelCount: voxelCount)
-    var batch = Double.infinity, batchWithB = Double.infinity
+    var batch = Double.infinity, bmap = Double.infinity
+    var failed = 0
     let kernel = em.withUnsafeBufferPointer { e in
         model.withUnsafeBufferPointer { m in
             let source = WindowSource(experimental: e, model: m, shape: shape, experimentalOutside: 0, modelOutside: 0)
@@ -87,8 +88,8 @@ for rule in rules {
                         batch = min(batch, best(of: 1) {
                             scaler.scale(list, batch: 0..<voxelCount, from: source, into: out, observer: nil)
                         })
-                        batchWithB = min(batchWithB, best(of: 1) {
-                            scaler.scale(list, batch: 0..<voxelCount, from: source, into: out, observer: bfactors)
+                        bmap = min(bmap, best(of: 1) {
+                            failed = bfactorMap.compute(source, voxels: Array(list), threads: 1).failedFits
                         })
                     }
                 }
@@ -98,19 +99,14 @@ for rule in rules {
             } / Double(voxelCount)
         }
     }
-    precondition(sink.isFinite && bfactors.bfactors.allSatisfy(\.isFinite))
-    // The observer alone, on a spectrum falling like exp(−s²): the only work it adds to a voxel.
-    let sums = (0..<layout.binCount).map { exp(-Double($0 * $0) / Double(layout.padded)) + 1e-3 }
-    let observerAlone = sums.withUnsafeBufferPointer { e in
-        best(of: 3) { for n in 0..<voxelCount { bfactors.observe(voxel: n, experimental: e, model: e) } }
-    } / Double(voxelCount)
+    precondition(sink.isFinite && failed <= voxelCount)
     let name: String
     switch rule {
     case .exact(let f): name = "exact pad \(formatDecimal(f))"
     case .locscale2: name = "locscale2"
     }
     print(name.padding(toLength: 14, withPad: " ", startingAt: 0),
-          String(format: "%3d  %12.1f  %10.1f  %9.1f  %12.2f  %8.1f  %10.1f  %10.3f", p, floor * 1e6, kernelFFT * 1e6,
-                 kernel * 1e6, kernel / floor, batch / Double(voxelCount) * 1e6, batchWithB / Double(voxelCount) * 1e6,
-                 observerAlone * 1e6))
+          String(format: "%3d  %12.1f  %10.1f  %9.1f  %12.2f  %8.1f  %8.1f  %6.1f %%", p, floor * 1e6, kernelFFT * 1e6,
+                 kernel * 1e6, kernel / floor, batch / Double(voxelCount) * 1e6, bmap / Double(voxelCount) * 1e6,
+                 100 * bmap / batch))
 }

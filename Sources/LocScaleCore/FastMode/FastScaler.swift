@@ -56,8 +56,8 @@ public final class FastScaler {
     /// given on those planes (`planes.count · ny · nx` floats each, x fastest; emptied once their
     /// spectra exist, to save memory). Every cube of a listed voxel must lie inside the grid, and
     /// the maps must be padded so that the FFTs do not wrap (`FastBox`). Collective under MPI.
-    /// Every shell's local powers go to `observer` (e.g. `LocalBFactorObserver` made with this
-    /// scaler's `layout`); the values do not depend on it.
+    /// Every shell's local powers go to `observer` (the seam for per-voxel outputs of the shell
+    /// powers, docs/KERNEL.md §7); the values do not depend on it.
     public func scale(experimental: inout [Float], model: inout [Float],
                       voxels: [Int], diagnostics: FastDiagnostics = FastDiagnostics(),
                       progress: ScalingProgress? = nil,

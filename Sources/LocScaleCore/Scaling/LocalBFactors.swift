@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The shells a local B is fitted over, as resolutions in Å.
 public struct GuinierRange: Codable, Sendable, Equatable {
@@ -15,123 +16,294 @@ public struct GuinierRange: Codable, Sendable, Equatable {
     }
 }
 
-/// The local B factor of the experimental map at every scaled voxel (issue 14, ARCHITECTURE §4
-/// "an output"): the Guinier fit of `ln A(s)` against `s²` over the shells of the voxel's own
-/// window with `1/from ≤ s ≤ min(1/to, Nyquist)`, `s = 1/d` in Å⁻¹, and `B = −4 · slope` in Å² —
-/// the convention `A(s) ∝ exp(−B s²/4)`, LocScale 2's `estimate_bfactor_standard(...,
-/// standard_notation=True)`. The fit is an unweighted least-squares line through one point per
-/// shell; the shell amplitude `A(s)` is what the scaling rule itself measures:
-/// - exact rule (and fast mode, which estimates it): the RMS amplitude `sqrt(PE(s)/n(s))` of the
-///   zero-padded window's shell, so `s = shell/(P·voxel)` with `P` the padded box: pad 2 fits
-///   twice as many (correlated) shells as pad 1;
-/// - locscale2 rule: the mean amplitude of LocScale 2's profile shell `n`, `s = n/(w·voxel)`.
-///   LocScale 2.4.1 writes no per-voxel B map (it fits one global B and a B distribution at
-///   sampled centres), so this is our definition on its shells.
-/// A voxel whose fit has fewer than 3 shells, a shell of zero power, or a non-finite result gets
-/// B = 0 and counts in `failedFits`.
+/// The local B factor of the experimental map (issue 14, docs/KERNEL.md §8), per voxel from its
+/// own window, the same definition in exact and fast mode and for any padding:
+/// 1. the `w³` cube around the voxel (index `w/2` at the voxel; beyond the box the source's
+///    extension value), minus its mean, times the separable Hann window
+///    `h(i) = ½ − ½ cos(2π(i + 1)/(w + 1))`, `i = 0 ..< w` (numpy's `hanning(w + 2)[1:-1]`);
+/// 2. its unpadded `w³` FFT; per shell `s = round(|k|)` (wrapped integer frequencies over the
+///    whole spectrum) the mean power `P(s)`, at `f = s/(w·voxel)` Å⁻¹;
+/// 3. the white-noise power subtracted, `N = σ² · Σ h³²` (the apodised window's expected noise
+///    power per coefficient; σ² the map's noise variance, `LocalBFactorNoise`; none when nil);
+/// 4. the shells with `1/from ≤ f ≤ min(1/to, Nyquist)`, in increasing order, up to (not
+///    including) the first whose corrected power `P − N` is not above `N` (the signal no longer
+///    above the noise); an unweighted least-squares line `ln(P − N) = a + slope · f²` through
+///    them and `B = −2 · slope` Å² — amplitude ∝ `exp(−B f²/4)`, LocScale 2's "standard notation".
+/// Fewer than 3 shells, or a non-finite B, give B = 0, counted in `LocalBFactors.failedFits`.
 ///
-/// As a `ShellSpectrumObserver` it takes the exact kernel's per-voxel sums
-/// (`LocalScaling.scale(…, observer:)`); as a `ShellPowerSweepObserver` fast mode's per-shell
-/// powers (`FastScaler.scale(…, observer:)`). Voxels are positions in the list given to the
-/// kernel; one observer serves all threads of a run (each voxel written by one thread).
-public final class LocalBFactorObserver: ShellSpectrumObserver, ShellPowerSweepObserver, @unchecked Sendable {
-    /// Voxels the results are kept for.
-    public let voxelCount: Int
-    /// Bins of the layout the fit uses, in increasing order.
-    public let fitBins: [Int]
-    /// Per bin: `(x − x̄)/Σ(x − x̄)²` for the fitted bins (`x = s²`), so that the slope is
-    /// `Σ weight · ln A`; 0 elsewhere. With `ln A = e · (ln sum − ln n)` (`e` = ½ for powers, 1
-    /// for amplitude sums, `n` the bin's coefficients) the slope is `e · (Σ weight · ln sum − offset)`.
-    private let weight: UnsafeMutableBufferPointer<Double>
-    /// `Σ weight · ln n` over the fitted bins.
-    private let offset: Double
-    private let fitted: UnsafeMutableBufferPointer<Bool>
-    /// `fitBins` in memory of its own (read per voxel), and their number.
-    private let bins: UnsafeMutableBufferPointer<Int>
-    private let binCount: Int
-    /// `B = scale · (Σ weight · ln(sum) − offset)`: −4 · ½ for powers, −4 for amplitudes.
-    private let scale: Double
-    /// Per voxel: `Σ weight · ln(sum)` and whether the fit failed.
-    private let slope: UnsafeMutableBufferPointer<Double>
-    private let failed: UnsafeMutableBufferPointer<Bool>
+/// With `stride > 1` B is computed only on the lattice voxels whose x, y and z are multiples of
+/// `stride` (global coordinates, so independent of the slab split) and each voxel takes the B
+/// of its nearest lattice voxel (`latticeVoxel`). One real FFT of `w³` per computed voxel; one
+/// kernel with its own buffers per thread, FFTW plan made once; each voxel depends on its own
+/// window only, so the bits do not depend on the thread count or the slabs.
+public struct LocalBFactorMap: Sendable {
+    /// Window edge `w`, voxels.
+    public let window: Int
+    /// Lattice spacing of the computed voxels, voxels (1: every voxel).
+    public let stride: Int
+    /// The expected noise power per coefficient `σ² · Σ h³²`; 0 without a noise estimate.
+    public let noisePower: Double
+    /// Shells fitted (at most; the noise may stop the fit earlier), in increasing order.
+    public let fitShells: [Int]
+    /// `f²` (Å⁻²) of each shell of `fitShells`.
+    let fitSquares: [Double]
+    /// The 1-D Hann window.
+    let hann: [Float]
+    /// Whole-spectrum coefficients per shell.
+    let shellCounts: [Double]
+    let plan: RealToComplexPlan3D
 
     /// - Parameters:
-    ///   - layout: the kernel's layout (for fast mode `FastScaler.layout`).
+    ///   - window: `w` ≥ 4 voxels (the scaling window).
     ///   - voxelSize: Å per voxel (the mean over the axes when they differ), > 0.
-    ///   - voxelCount: voxels in the list the kernel is given.
-    public init(layout: SpectrumLayout, voxelSize: Double, voxelCount: Int, range: GuinierRange = GuinierRange()) {
+    ///   - noiseVariance: σ² of the map's white noise (map units²), or nil for no correction.
+    ///   - stride: ≥ 1.
+    public init(window: Int, voxelSize: Double, range: GuinierRange = GuinierRange(), noiseVariance: Double?,
+                stride: Int = 1, planning: FFTPlanning = .patient) {
+        precondition(window >= 4 && stride >= 1, "window \(window), stride \(stride)")
         precondition(voxelSize > 0 && voxelSize.isFinite, "voxel size must be positive")
-        self.voxelCount = voxelCount
+        precondition(noiseVariance.map { $0 >= 0 && $0.isFinite } ?? true, "noise variance must be finite, ≥ 0")
+        self.window = window
+        self.stride = stride
+        let w = window
+        hann = (0..<w).map { Float(0.5 - 0.5 * cos(2 * Double.pi * Double($0 + 1) / Double(w + 1))) }
+        let squares = hann.reduce(0.0) { $0 + Double($1) * Double($1) }
+        noisePower = (noiseVariance ?? 0) * squares * squares * squares
+        var counts = [Double](repeating: 0, count: Self.shell(w / 2, w / 2, w / 2, w: w) + 1)
+        for kz in 0..<w {
+            for ky in 0..<w {
+                for kx in 0..<w { counts[Self.shell(kz, ky, kx, w: w)] += 1 }
+            }
+        }
+        shellCounts = counts
         let lowest = 1 / range.from, nyquist = 0.5 / voxelSize
         let highest = min(range.to.map { 1 / $0 } ?? nyquist, nyquist)
         let tolerance = 1e-9
-        let frequencies = layout.binFrequencies.map { $0 / voxelSize }
-        fitBins = frequencies.indices.filter {
+        let frequencies = counts.indices.map { Double($0) / (Double(w) * voxelSize) }
+        fitShells = frequencies.indices.filter {
             frequencies[$0] >= lowest * (1 - tolerance) && frequencies[$0] <= highest * (1 + tolerance)
         }
-        let squared = fitBins.map { frequencies[$0] * frequencies[$0] }  // x = s², Å⁻²
-        let mean = squared.reduce(0, +) / Double(max(fitBins.count, 1))
-        let spread = squared.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
-        weight = .allocate(capacity: layout.binCount)
-        weight.initialize(repeating: 0)
-        fitted = .allocate(capacity: layout.binCount)
-        fitted.initialize(repeating: false)
-        let coefficients = layout.coefficientsPerBin
-        var offset = 0.0
-        for (s, x) in zip(fitBins, squared) {
-            weight[s] = spread > 0 ? (x - mean) / spread : 0
-            fitted[s] = true
-            offset += weight[s] * log(coefficients[s])
+        fitSquares = fitShells.map { frequencies[$0] * frequencies[$0] }
+        plan = RealToComplexPlan3D(nz: w, ny: w, nx: w, planning: planning)
+    }
+
+    /// Shell `round(|k|)` of the coefficient (kz, ky, kx) of a `w³` spectrum (wrapped frequencies).
+    static func shell(_ kz: Int, _ ky: Int, _ kx: Int, w: Int) -> Int {
+        func wrapped(_ k: Int) -> Double { Double(k <= w / 2 ? k : k - w) }
+        let z = wrapped(kz), y = wrapped(ky), x = wrapped(kx)
+        return Int((z * z + y * y + x * x).squareRoot().rounded())
+    }
+
+    /// The lattice voxel whose B voxel `index` (linear (z, y, x) in a box of `shape`) takes:
+    /// per axis the nearest multiple of `stride`, halves rounded up, within the box. It lies at
+    /// most `stride/2` planes from the voxel, so a slab needs `stride/2` planes more than the
+    /// window's halo on each side.
+    public func latticeVoxel(_ index: Int, shape: XYZ<Int>) -> Int {
+        guard stride > 1 else { return index }
+        func nearest(_ c: Int, _ n: Int) -> Int { min((c + stride / 2) / stride, (n - 1) / stride) * stride }
+        let x = index % shape.x, y = (index / shape.x) % shape.y, z = index / (shape.x * shape.y)
+        return (nearest(z, shape.z) * shape.y + nearest(y, shape.y)) * shape.x + nearest(x, shape.x)
+    }
+
+    /// The local B of each of `voxels` (linear (z, y, x) indices in the box) of `source`'s
+    /// experimental map, in the same order, with `threads` threads taking batches of 32 computed
+    /// voxels from a shared counter. `source` must hold every plane within `w/2` (plus
+    /// `stride/2`) of the voxels' planes, or they must lie outside the box.
+    public func compute(_ source: WindowSource, voxels: [Int], threads: Int) -> LocalBFactors {
+        let lattice = voxels.map { latticeVoxel($0, shape: source.shape) }
+        let computed = stride > 1 ? Array(Set(lattice)).sorted() : voxels
+        var values = [Float](repeating: 0, count: computed.count)
+        let next = Atomic<Int>(0), chunk = 32
+        computed.withUnsafeBufferPointer { list in
+            values.withUnsafeMutableBufferPointer { output in
+                let work = UnsafeSendable((list, output))
+                LocalScaling.runOnThreads(max(1, threads)) { _ in
+                    let kernel = LocalBFactorKernel(self)
+                    let (list, out) = work.value
+                    while true {
+                        let first = next.add(chunk, ordering: .relaxed).oldValue
+                        if first >= list.count { break }
+                        for n in first ..< min(first + chunk, list.count) {
+                            out[n] = kernel.bfactor(at: list[n], from: source) ?? .nan
+                        }
+                    }
+                }
+            }
         }
-        self.offset = offset
-        binCount = fitBins.count
-        bins = .allocate(capacity: max(binCount, 1))
-        _ = bins.initialize(from: fitBins)
-        scale = layout.binSumsArePowers ? -2 : -4
-        slope = .allocate(capacity: max(voxelCount, 1))
-        slope.initialize(repeating: 0)
-        failed = .allocate(capacity: max(voxelCount, 1))
-        failed.initialize(repeating: binCount < 3)
+        var bfactors = [Float](repeating: 0, count: voxels.count)
+        var failed = 0
+        if stride > 1 {
+            let position = Dictionary(uniqueKeysWithValues: computed.enumerated().map { ($1, $0) })
+            for n in voxels.indices { bfactors[n] = values[position[lattice[n]]!] }
+        } else {
+            bfactors = values
+        }
+        for n in bfactors.indices where bfactors[n].isNaN {
+            bfactors[n] = 0
+            failed += 1
+        }
+        return LocalBFactors(bfactors: bfactors, failedFits: failed, computedVoxels: computed.count)
+    }
+}
+
+/// A local B map's values for a voxel list.
+public struct LocalBFactors: Sendable, Equatable {
+    /// B per voxel of the list, Å²; 0 where the fit failed.
+    public let bfactors: [Float]
+    /// Voxels of the list whose B is 0 because their (lattice voxel's) fit failed.
+    public let failedFits: Int
+    /// Windows transformed (the lattice voxels with `stride > 1`).
+    public let computedVoxels: Int
+}
+
+/// One thread's buffers for `LocalBFactorMap`: the apodised cube, its half-spectrum, the shell
+/// table of the half-spectrum and the per-shell sums. `bfactor(at:from:)` allocates nothing.
+final class LocalBFactorKernel {
+    private let map: LocalBFactorMap
+    private let cube: AlignedBuffer<Float>
+    private let spectrum: AlignedBuffer<Float>
+    /// Shell of each half-spectrum coefficient.
+    private let shell: UnsafeMutableBufferPointer<UInt16>
+    /// 2 for the coefficients whose conjugate is not in the half-spectrum, else 1; per kx.
+    private let multiplicity: UnsafeMutableBufferPointer<Double>
+    private let sums: UnsafeMutableBufferPointer<Double>
+    private let hann: UnsafeMutableBufferPointer<Float>
+    /// Per fitted shell: `ln(P − N)` of the last voxel.
+    private let logs: UnsafeMutableBufferPointer<Double>
+
+    init(_ map: LocalBFactorMap) {
+        self.map = map
+        let w = map.window, half = w / 2 + 1
+        cube = AlignedBuffer(count: w * w * w)
+        spectrum = AlignedBuffer(count: 2 * w * w * half)
+        shell = .allocate(capacity: w * w * half)
+        for kz in 0..<w {
+            for ky in 0..<w {
+                for kx in 0..<half { shell[(kz * w + ky) * half + kx] = UInt16(LocalBFactorMap.shell(kz, ky, kx, w: w)) }
+            }
+        }
+        multiplicity = .allocate(capacity: half)
+        for kx in 0..<half { multiplicity[kx] = kx == 0 || 2 * kx == w ? 1 : 2 }
+        sums = .allocate(capacity: map.shellCounts.count)
+        hann = .allocate(capacity: w)
+        _ = hann.initialize(from: map.hann)
+        logs = .allocate(capacity: max(map.fitShells.count, 1))
     }
 
     deinit {
-        weight.deallocate(); fitted.deallocate(); bins.deallocate(); slope.deallocate(); failed.deallocate()
+        shell.deallocate(); multiplicity.deallocate(); sums.deallocate(); hann.deallocate(); logs.deallocate()
     }
 
-    /// Exact kernel: the whole fit of one voxel from its bins' sums.
-    public func observe(voxel: Int, experimental: UnsafeBufferPointer<Double>, model: UnsafeBufferPointer<Double>) {
-        precondition(voxel < voxelCount, "voxel \(voxel) beyond the observer's \(voxelCount)")
-        var sum = 0.0, bad = binCount < 3
-        for b in 0..<binCount {
-            let s = bins[b], value = experimental[s]
-            if value > 0 { sum += weight[s] * log(value) } else { bad = true }
+    /// B of voxel `index` in Å², nil when its fit fails.
+    func bfactor(at index: Int, from source: WindowSource) -> Float? {
+        loadCube(index, from: source)
+        map.plan.execute(cube, spectrum)
+        sumShells()
+        let noise = map.noisePower
+        var count = 0
+        for (b, s) in map.fitShells.enumerated() {
+            let corrected = sums[s] / map.shellCounts[s] - noise
+            guard corrected > noise else { break }
+            logs[b] = log(corrected)
+            count += 1
         }
-        slope[voxel] = sum
-        failed[voxel] = bad
+        guard count >= 3 else { return nil }
+        var meanX = 0.0, meanY = 0.0
+        for b in 0..<count {
+            meanX += map.fitSquares[b]
+            meanY += logs[b]
+        }
+        meanX /= Double(count)
+        meanY /= Double(count)
+        var sxy = 0.0, sxx = 0.0
+        for b in 0..<count {
+            let dx = map.fitSquares[b] - meanX
+            sxy += dx * (logs[b] - meanY)
+            sxx += dx * dx
+        }
+        let b = Float(-2 * sxy / sxx)
+        return b.isFinite ? b : nil
     }
 
-    /// Fast mode: adds shell `shell`'s term to the fits of `voxels` (shells come in increasing
-    /// order, so the sum runs in the exact kernel's order).
-    public func observe(shell: Int, experimental: UnsafeBufferPointer<Double>, model: UnsafeBufferPointer<Double>,
-                        voxels: Range<Int>) {
-        precondition(voxels.upperBound <= voxelCount, "voxels \(voxels) beyond the observer's \(voxelCount)")
-        guard fitted[shell] else { return }
-        let w = weight[shell]
-        for n in voxels {
-            let value = experimental[n]
-            if value > 0 { slope[n] += w * log(value) } else { failed[n] = true }
+    /// The cube around `index`, minus its mean, times the Hann window, into `cube`.
+    private func loadCube(_ index: Int, from source: WindowSource) {
+        let w = map.window, c = w / 2, shape = source.shape
+        let x = index % shape.x, y = (index / shape.x) % shape.y, z = index / (shape.x * shape.y)
+        let outside = source.experimentalOutside
+        var total = 0.0
+        for i in 0..<w {
+            let sz = z - c + i
+            let planeInside = sz >= 0 && sz < shape.z
+            precondition(!planeInside || source.planes.contains(sz), "plane \(sz) is not in the slab \(source.planes)")
+            for j in 0..<w {
+                let sy = y - c + j
+                let row = cube.pointer + (i * w + j) * w
+                guard planeInside && sy >= 0 && sy < shape.y else {
+                    for k in 0..<w { row[k] = outside }
+                    total += Double(outside) * Double(w)
+                    continue
+                }
+                let line = source.experimental.baseAddress! + ((sz - source.firstPlane) * shape.y + sy) * shape.x
+                var rowTotal = 0.0
+                for k in 0..<w {
+                    let sx = x - c + k
+                    let v = sx >= 0 && sx < shape.x ? line[sx] : outside
+                    row[k] = v
+                    rowTotal += Double(v)
+                }
+                total += rowTotal
+            }
+        }
+        let mean = Float(total / Double(w * w * w))
+        for i in 0..<w {
+            for j in 0..<w {
+                let hij = hann[i] * hann[j]
+                let row = cube.pointer + (i * w + j) * w
+                for k in 0..<w { row[k] = (row[k] - mean) * (hij * hann[k]) }
+            }
         }
     }
 
-    /// B of voxel `n` in Å², nil when its fit failed.
-    private func bfactor(_ n: Int) -> Float? {
-        let b = Float(scale * (slope[n] - offset))
-        return failed[n] || !b.isFinite ? nil : b
+    /// Per shell the power `Σ |F(k)|²` over the whole spectrum (the half-spectrum, weighted).
+    private func sumShells() {
+        let w = map.window, half = w / 2 + 1
+        sums.update(repeating: 0)
+        let f = spectrum.pointer
+        for row in 0..<w * w {
+            let base = row * half
+            for kx in 0..<half {
+                let re = f[2 * (base + kx)], im = f[2 * (base + kx) + 1]
+                sums[Int(shell[base + kx])] += multiplicity[kx] * Double(re * re + im * im)
+            }
+        }
+    }
+}
+
+/// The white-noise variance `σ²` a local B map subtracts (`LocalBFactorMap(noiseVariance:)`):
+/// the variance of the confidence map's noise region (`NoiseRegion` with its default window:
+/// LocScale 2's four cubes at the box's y and x edges on the central planes), whose per-plane
+/// sums (`VoxelCubes.planeSums`, `planeSquares`) add up across any slab split to the same
+/// `SampleStatistics`. nil — no correction — when the region is masked to zero (more than
+/// `ConfidenceError.zeroLimit` of it exactly 0, as in EMD-3488) or constant.
+///
+/// Half maps would give the noise everywhere, `var((H1 − H2)/2)`, also where the particle
+/// reaches the box edge; the edge region needs only the map and is what the confidence map
+/// already measures, so it is the one built.
+public enum LocalBFactorNoise {
+    /// σ² from the noise region's statistics, or nil when they show no noise.
+    public static func variance(from noise: SampleStatistics) -> Double? {
+        noise.zeroFraction > ConfidenceError.zeroLimit || !(noise.variance > 0) ? nil : noise.variance
     }
 
-    /// Local B per voxel in Å², in the voxel list's order; 0 where the fit failed.
-    public var bfactors: [Float] { (0..<voxelCount).map { bfactor($0) ?? 0 } }
-
-    /// Voxels whose fit failed (B set to 0).
-    public var failedFits: Int { (0..<voxelCount).reduce(0) { $0 + (bfactor($1) == nil ? 1 : 0) } }
+    /// σ² of a whole map held in one process (tests, benchmarks), or nil (also when the region
+    /// does not fit the box).
+    public static func variance(of map: Volume) -> Double? {
+        let shape = map.grid.shape
+        guard let region = NoiseRegion(shape: shape, window: NoiseRegion.defaultWindow(shape: shape)) else { return nil }
+        let planes = 0..<shape.z
+        let (sums, zeros) = region.cubes.planeSums(map.values, held: planes, shape: shape)
+        let mean = SampleStatistics.mean(sums: sums, count: region.voxelCount)
+        let squares = region.cubes.planeSquares(map.values, held: planes, shape: shape, mean: mean)
+        return variance(from: SampleStatistics(sums: sums, zeros: zeros, squares: squares, count: region.voxelCount))
+    }
 }

@@ -65,7 +65,7 @@ public enum LocalScaling {
     /// same order, computed by `threads` threads sharing them with the plans of `fft`. A value does not depend on
     /// `threads`: each voxel is computed alone, with the same FFT plans, whatever thread takes it.
     /// Across runs the result is the same when the plans are (`FFTW.importWisdom`). Each voxel's
-    /// shell sums go to `observer` (e.g. `LocalBFactorObserver`); the values do not depend on it.
+    /// shell sums go to `observer` (docs/KERNEL.md §7); the values do not depend on it.
     public static func scale(_ source: WindowSource, voxels: [Int], layout: SpectrumLayout, fft: CubeFFT,
                              threads: Int, progress: ScalingProgress? = nil,
                              observer: (any ShellSpectrumObserver)? = nil) -> [Float] {
