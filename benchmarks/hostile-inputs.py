@@ -136,14 +136,14 @@ def kinds():
     k.append(Kind("4096 random bytes", ["info", em], {em: bytes((i * 7919 + 13) % 256 for i in range(4096))}))
     k.append(Kind("a directory as the map", SCALE, special="directory"))
     k.append(Kind("a FIFO as the map", SCALE, special="fifo"))
-    k.append(Kind("/dev/zero as the map", ["scale", "--em", "/dev/zero", "--model-map", "model.mrc", "--window", "8",
+    k.append(Kind("/dev/zero as the map", ["scale", "--em", "/dev/zero", "--model-map", "model.mrc", "--mask", "none", "--window", "8",
                                            "--out", "out.mrc"]))
-    k.append(Kind("voxel size 0 (CELLA 0)", ["scale", "--em", em, "--model-map", "model.mrc", "--out", "out.mrc"],
+    k.append(Kind("voxel size 0 (CELLA 0)", ["scale", "--em", em, "--model-map", "model.mrc", "--mask", "none", "--out", "out.mrc"],
                   {em: header_variant(em, [(11, 0.0, "f")])}))
     k.append(Kind("voxel size NaN", SCALE, {em: header_variant(em, [(11, math.nan, "f")])}))
-    k.append(Kind("voxel size negative", ["scale", "--em", em, "--model-map", "model.mrc", "--out", "out.mrc"],
+    k.append(Kind("voxel size negative", ["scale", "--em", em, "--model-map", "model.mrc", "--mask", "none", "--out", "out.mrc"],
                   {em: header_variant(em, [(11, -26.4, "f")])}))
-    k.append(Kind("voxel size 1e-30", ["scale", "--em", em, "--model-map", "model.mrc", "--out", "out.mrc"],
+    k.append(Kind("voxel size 1e-30", ["scale", "--em", em, "--model-map", "model.mrc", "--mask", "none", "--out", "out.mrc"],
                   {em: header_variant(em, [(11, 1e-30, "f"), (12, 1e-30, "f"), (13, 1e-30, "f")])}))
     k.append(Kind("voxel size Inf (validate)", ["validate", "--map", em, "--model-map", "model.mrc"],
                   {em: header_variant(em, [(12, math.inf, "f")])}))
@@ -173,9 +173,16 @@ def kinds():
                   {em: with_values(em, lambda v: [v.__setitem__(i, (1e30 if i < len(v) // 2 else 1e-30) * v[i])
                                                   for i in range(len(v))])}, expect="either"))
     k.append(Kind("fast mode without a mask, zero outside a blob", ["scale", "--em", em, "--model-map", "model.mrc",
-              "--window", "8", "--method", "fast", "--out", "out.mrc"],
+              "--mask", "none", "--window", "8", "--method", "fast", "--out", "out.mrc"],
               {em: with_values(em, lambda v: [v.__setitem__(i, v[i] if 3000 < i < 5000 else 0.0) for i in range(len(v))])},
               expect="accept"))
+    # The slab kept holds the noise cubes of the central planes: nothing tells the map was cut.
+    k.append(Kind("automatic mask of a map zero outside central planes", ["scale", "--em", em, "--model-map",
+              "model.mrc", "--window", "8", "--out", "out.mrc"],
+              {em: with_values(em, lambda v: [v.__setitem__(i, v[i] if 3000 < i < 5000 else 0.0) for i in range(len(v))])},
+              expect="accept"))
+    k.append(Kind("automatic mask of an all-zero map", ["scale", "--em", em, "--model-map", "model.mrc", "--window", "8",
+                                                        "--out", "out.mrc"], {em: scaled(em, 0.0)}))
     # --- atomic models
     x, y, z, occ, b = (31, 38), (39, 46), (47, 54), (55, 60), (61, 66)
     for label, field, text in [("NaN coordinate", x, "nan"), ("Inf coordinate", y, "inf"),
@@ -190,13 +197,16 @@ def kinds():
                   {"model.pdb.gz": gzip.compress(open(PDB, "rb").read())[:300]}))
     k.append(Kind("model: random bytes", SIMULATE, {"model.pdb": bytes((i * 131 + 7) % 256 for i in range(3000))}))
     k.append(Kind("model: empty file", SIMULATE, {"model.pdb": b""}))
-    k.append(Kind("scale --model with a NaN coordinate", ["scale", "--em", em, "--model", "model.pdb", "--window", "8",
+    k.append(Kind("scale --model with a NaN coordinate", ["scale", "--em", em, "--model", "model.pdb", "--mask", "none", "--window", "8",
                                                           "--out", "out.mrc"],
                   {"model.pdb": pdb_variant(atom_field(*x, "nan", FIRST_ATOM_LINE))}))
     # --- outputs and options
     k.append(Kind("--timings-json names the map", SCALE + ["--timings-json", em]))
     k.append(Kind("--out names the mask", SCALE[:-1] + ["mask.mrc"]))
     k.append(Kind("--hdf5 names --out", SCALE + ["--hdf5", "./out.mrc"]))
+    k.append(Kind("--mask-out names the map", ["scale", "--em", em, "--model-map", "model.mrc", "--out", "out.mrc",
+                                               "--mask-out", em]))
+    k.append(Kind("--fdr nan", ["scale", "--em", em, "--model-map", "model.mrc", "--out", "out.mrc", "--fdr", "nan"]))
     k.append(Kind("simulate --out names --like", SIMULATE[:-1] + ["sim_grid.mrc"]))
     k.append(Kind("--out in a missing folder", SCALE[:-1] + ["no/such/../../x/out.mrc"]))
     k.append(Kind("--out under a file", SCALE[:-1] + ["em.mrc/out.mrc"]))

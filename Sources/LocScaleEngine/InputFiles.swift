@@ -28,7 +28,7 @@ struct InputFiles {
     /// a failure anywhere reaches every rank as one `AgreedFailure`.
     static func open(_ job: ScaleJob, communicator comm: Communicator, logger: Logger) throws -> InputFiles {
         let paths = job.experimental.paths + (job.model.atoms == nil ? [job.model.path] : [])
-            + (job.mask.map { [$0] } ?? [])
+            + (job.mask.file.map { [$0] } ?? [])
         var readers: [MRCSlabReader] = []
         let found = try comm.rootTries { () throws -> Headers in
             for output in job.outputs.named {
@@ -53,7 +53,8 @@ struct InputFiles {
         let experimentalCount = job.experimental.paths.count
         let model = job.model.atoms == nil ? readers[experimentalCount] : nil
         return InputFiles(experimental: Array(readers[..<experimentalCount]), model: model,
-                          mask: job.mask == nil ? nil : readers.last, grid: readers[0].grid, window: headers.window)
+                          mask: job.mask.file == nil ? nil : readers.last, grid: readers[0].grid,
+                          window: headers.window)
     }
 
     /// Rank 0: the same grid for every map, and the window (chosen, logged and checked).
@@ -80,7 +81,6 @@ struct InputFiles {
                 the window is \(w) voxels along each
                 """)
         }
-        if job.mask == nil { logger.warning("no --mask given: every voxel is scaled") }
         try ScalingInputs.checkWindow(w, isDefault: job.window == nil, for: grid, path: first.path)
         return w
     }

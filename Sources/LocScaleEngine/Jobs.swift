@@ -98,6 +98,23 @@ public struct Provenance: Codable, Equatable, Sendable {
     }
 }
 
+/// Which voxels `scale` scales (ARCHITECTURE §1.1).
+public enum MaskChoice: Codable, Equatable, Sendable {
+    /// A mask file on the map's grid: voxels >= 0.5 are scaled.
+    case file(String)
+    /// Every voxel (`--mask none`).
+    case everyVoxel
+    /// The mask of the map's FDR confidence map at this false discovery rate (ARCHITECTURE §1.6),
+    /// computed by the run.
+    case automatic(fdr: Double)
+
+    /// The mask file read, if any.
+    public var file: String? {
+        if case .file(let path) = self { return path }
+        return nil
+    }
+}
+
 /// The files `scale` writes (at least one of `map` and `hdf5`).
 public struct ScaleOutputs: Codable, Equatable, Sendable {
     /// MRC, mode 2, the input's geometry.
@@ -110,20 +127,24 @@ public struct ScaleOutputs: Codable, Equatable, Sendable {
     public var reportDirectory: String?
     /// The simulated model map (with an atomic model only).
     public var savedModelMap: String?
+    /// The automatic mask (MRC, mode 2, 0 or 1; with `MaskChoice.automatic` only).
+    public var maskOut: String?
 
     public init(map: String? = nil, hdf5: String? = nil, timingsJSON: String? = nil, reportDirectory: String? = nil,
-                savedModelMap: String? = nil) {
+                savedModelMap: String? = nil, maskOut: String? = nil) {
         self.map = map
         self.hdf5 = hdf5
         self.timingsJSON = timingsJSON
         self.reportDirectory = reportDirectory
         self.savedModelMap = savedModelMap
+        self.maskOut = maskOut
     }
 
     /// The files written, named by what they are ("--out" style names for messages).
     public var named: [NamedPath] {
         [map.map { NamedPath("--out", $0) }, hdf5.map { NamedPath("--hdf5", $0) },
-         timingsJSON.map { NamedPath("--timings-json", $0) }, savedModelMap.map { NamedPath("--save-model-map", $0) }]
+         timingsJSON.map { NamedPath("--timings-json", $0) }, savedModelMap.map { NamedPath("--save-model-map", $0) },
+         maskOut.map { NamedPath("--mask-out", $0) }]
             .compactMap { $0 }
             + (reportDirectory.map { ValidationReport.files(in: $0, maps: ["input", "output"]) } ?? [])
                 .map { NamedPath("--report", $0) }
@@ -134,8 +155,7 @@ public struct ScaleOutputs: Codable, Equatable, Sendable {
 public struct ScaleJob: Codable, Equatable, Sendable {
     public var experimental: ExperimentalInput
     public var model: ModelInput
-    /// Voxels >= 0.5 are scaled; nil = every voxel.
-    public var mask: String?
+    public var mask: MaskChoice
     public var rule: ScalingRule
     /// Window edge in voxels; nil = ceil(25 Å / voxel size), rounded up to even.
     public var window: Int?
@@ -152,7 +172,7 @@ public struct ScaleJob: Codable, Equatable, Sendable {
     public var progress: Bool
     public var provenance: Provenance
 
-    public init(experimental: ExperimentalInput, model: ModelInput, mask: String?, rule: ScalingRule,
+    public init(experimental: ExperimentalInput, model: ModelInput, mask: MaskChoice, rule: ScalingRule,
                 window: Int? = nil, method: ScalingMethod = .exact, fastExactShells: Int = 1, outputs: ScaleOutputs,
                 threads: Int, planning: FFTPlanning = .patient, wisdomFile: String? = nil, progress: Bool = false,
                 provenance: Provenance) {
@@ -181,7 +201,7 @@ public struct ScaleJob: Codable, Equatable, Sendable {
         case .map(let path): NamedPath("--model-map", path)
         case .atoms(let path, _): NamedPath("--model", path)
         }
-        return maps + (mask.map { [NamedPath("--mask", $0)] } ?? []) + [model]
+        return maps + (mask.file.map { [NamedPath("--mask", $0)] } ?? []) + [model]
     }
 }
 

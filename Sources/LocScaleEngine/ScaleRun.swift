@@ -29,6 +29,8 @@ public struct ScaleRun {
     let job: ScaleJob
     let comm: Communicator
     let logger: Logger
+    /// The mask the run computed, when `job.mask` names the file it was written to.
+    var automaticMask: AutomaticMask?
 
     public init(job: ScaleJob, communicator: Communicator, logger: Logger) {
         self.job = job
@@ -38,6 +40,7 @@ public struct ScaleRun {
 
     /// Runs the job. A failure any rank finds reaches every rank as an `AgreedFailure`.
     public func run() throws -> ScaleSummary {
+        if case .automatic(let fdr) = job.mask { return try runWithAutomaticMask(fdr: fdr) }
         let clock = PhaseClock()
         let outputs = OutputFiles()
 
@@ -92,6 +95,7 @@ public struct ScaleRun {
         let table = TimingTable(rows: try comm.allGather(clock.timings.row), ranks: comm.size)
         try comm.rootTries {
             if let hdf5 {
+                try automaticMask?.writeDataset(to: hdf5)
                 try table.write(to: hdf5)
                 try writeProvenance(to: hdf5)
                 try hdf5.close()
@@ -200,7 +204,7 @@ public struct ScaleRun {
         case .halfMaps(let first, let second): "average of \(first) and \(second)"
         }
         let parameters: [(String, String)] = [
-            ("experimental map", experimental), ("model", job.model.path), ("mask", job.mask ?? "none"),
+            ("experimental map", experimental), ("model", job.model.path), ("mask", maskName),
             ("window", "\(setup.window) voxels"), ("rule", setup.rule.reportName),
             ("ranks × threads", "\(comm.size) × \(job.threads)"),
             ("command line", job.provenance.commandLine.joined(separator: " ")), ("version", job.provenance.build)]
@@ -215,7 +219,7 @@ public struct ScaleRun {
         try file.group("/provenance")
         try file.setAttribute("version", job.provenance.build, on: "/provenance")
         try file.setAttribute("command_line", job.provenance.commandLine.joined(separator: " "), on: "/provenance")
-        let inputs = job.experimental.paths + [job.model.path] + (job.mask.map { [$0] } ?? [])
+        let inputs = job.experimental.paths + [job.model.path] + (givenMaskFile.map { [$0] } ?? [])
         let sizes = inputs.map { ((try? FileManager.default.attributesOfItem(atPath: $0)[.size]) as? Int) ?? -1 }
         try file.setAttribute("inputs", zip(inputs, sizes).map { "\($0) (\($1) bytes)" }.joined(separator: "; "), on: "/provenance")
         try file.setAttribute("ranks", [Double(comm.size)], on: "/provenance")

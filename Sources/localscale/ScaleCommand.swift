@@ -23,7 +23,9 @@ struct ScaleCommand: ParsableCommand {
         For every voxel with mask >= 0.5 a cube of --window voxels is cut from both maps, \
         zero-padded to a smooth size >= pad-factor × window, Fourier transformed, and the \
         experimental amplitudes scaled shell by shell by sqrt(model power / experimental power); \
-        the scaled cube's central voxel is the output. Voxels outside the mask are 0.
+        the scaled cube's central voxel is the output. Voxels outside the mask are 0. Without \
+        --mask the mask is made from the map's FDR confidence map (1 % FDR, as LocScale 2 does; \
+        refused for a map masked to zero outside the particle or a particle reaching the box edge).
         """)
 
     @OptionGroup(title: "Inputs") var inputs: ScaleInputOptions
@@ -45,12 +47,12 @@ struct ScaleCommand: ParsableCommand {
 
     /// The run the options describe.
     func job() -> ScaleJob {
-        ScaleJob(experimental: inputs.experimental, model: source.model, mask: inputs.maskPath,
+        ScaleJob(experimental: inputs.experimental, model: source.model, mask: inputs.mask,
                  rule: scaling.compat == .locscale2 ? .locscale2 : .exact(padFactor: scaling.padFactor),
                  window: scaling.window, method: scaling.method, fastExactShells: scaling.fastExactShells,
-                 outputs: outputs.outputs, threads: performance.threads, planning: performance.planning,
-                 wisdomFile: performance.wisdomFile(), progress: performance.showsProgress,
-                 provenance: .ofThisRun)
+                 outputs: outputs.outputs(maskOut: inputs.maskOutPath), threads: performance.threads,
+                 planning: performance.planning, wisdomFile: performance.wisdomFile(),
+                 progress: performance.showsProgress, provenance: .ofThisRun)
     }
 
     func run() throws {

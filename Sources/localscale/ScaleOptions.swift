@@ -15,10 +15,31 @@ struct ScaleInputOptions: ParsableArguments {
         valueName: "half.mrc"))
     var halfMapPaths: [String] = []
 
-    @Option(name: .customLong("mask"), help: ArgumentHelp(
-        "Mask on the same grid; voxels >= 0.5 are scaled (default: all voxels).",
-        valueName: "mask.mrc"))
+    @Option(name: .customLong("mask"), help: ArgumentHelp("""
+        Mask on the same grid: voxels >= 0.5 are scaled; 'none': every voxel (a file named none: \
+        ./none). Default: the mask of the map's FDR confidence map at --fdr (see `localscale \
+        confidence --help`), as LocScale 2 makes it.
+        """, valueName: "mask.mrc|none"))
     var maskPath: String?
+
+    @Option(help: ArgumentHelp(
+        "False discovery rate of the automatic mask, in (0, 1) (default 0.01).",
+        valueName: "rate"))
+    var fdr: Double?
+
+    @Option(name: .customLong("mask-out"), help: ArgumentHelp(
+        "Also write the automatic mask (MRC, mode 2, 1 inside, 0 outside).",
+        valueName: "mask.mrc"))
+    var maskOutPath: String?
+
+    /// Which voxels are scaled.
+    var mask: MaskChoice {
+        switch maskPath {
+        case nil: .automatic(fdr: fdr ?? ConfidenceMask.defaultFDR)
+        case "none": .everyVoxel
+        case let path?: .file(path)
+        }
+    }
 
     /// The experimental map (the checks of `validate()` passed).
     var experimental: ExperimentalInput {
@@ -28,6 +49,12 @@ struct ScaleInputOptions: ParsableArguments {
     func validate() throws {
         guard (experimentalPathOption == nil) != halfMapPaths.isEmpty, halfMapPaths.isEmpty || halfMapPaths.count == 2 else {
             throw ValidationError("give either --em MAP.mrc or --half-maps HALF1.mrc HALF2.mrc")
+        }
+        if let fdr, !(fdr > 0 && fdr < 1) { throw ValidationError("--fdr must lie in (0, 1) (found \(fdr))") }
+        if let maskPath {
+            for (option, given) in [("--fdr", fdr != nil), ("--mask-out", maskOutPath != nil)] where given {
+                throw ValidationError("\(option) is for the automatic mask: it cannot go with --mask \(maskPath)")
+            }
         }
     }
 }
@@ -89,7 +116,7 @@ struct ScaleOutputOptions: ParsableArguments {
     var outputPath: String?
 
     @Option(name: .customLong("hdf5"), help: ArgumentHelp(
-        "Output HDF5 file: /map (z, y, x), /timing per rank, /provenance.",
+        "Output HDF5 file: /map (z, y, x), /timing per rank, /provenance; /mask when the mask was computed.",
         valueName: "out.h5"))
     var hdf5Path: String?
 
@@ -114,10 +141,10 @@ struct ScaleOutputOptions: ParsableArguments {
         }
     }
 
-    /// The files written.
-    var outputs: ScaleOutputs {
+    /// The files written, with the automatic mask's `--mask-out` (an input option).
+    func outputs(maskOut: String?) -> ScaleOutputs {
         ScaleOutputs(map: outputPath, hdf5: hdf5Path, timingsJSON: timingsPath, reportDirectory: reportDirectory,
-                     savedModelMap: savedModelMapPath)
+                     savedModelMap: savedModelMapPath, maskOut: maskOut)
     }
 }
 

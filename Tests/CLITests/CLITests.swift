@@ -58,11 +58,10 @@ struct CLITests {
     static let mpiEnvironment = ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
                                  "OMPI_MCA_rmaps_base_oversubscribe": "1"]
 
+    /// `scale` of `em` to `model` with `mask` (a file or "none"), quiet.
     static func scale(_ extra: [String], em: String = "em.mrc", model: String = "model.mrc",
-                      mask: String? = "mask.mrc", out: String) throws -> Result {
-        var arguments = ["scale", "--em", em, "--model-map", model, "--out", out, "--quiet"]
-        if let mask { arguments += ["--mask", mask] }
-        return try run(arguments + extra)
+                      mask: String = "mask.mrc", out: String) throws -> Result {
+        try run(["scale", "--em", em, "--model-map", model, "--mask", mask, "--out", out, "--quiet"] + extra)
     }
 
     /// The data bytes of an MRC file (labels hold the command line, so headers differ).

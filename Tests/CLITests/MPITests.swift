@@ -116,7 +116,7 @@ struct MPITests {
     func scaleWithModelOnRanks() throws {
         let scratch = Scratch()
         for n in [1, 3] {
-            let result = try Self.mpirun(n, ["scale", "--em", "sim_grid.mrc", "--model", "../models/sim_small.pdb",
+            let result = try Self.mpirun(n, ["scale", "--em", "sim_grid.mrc", "--model", "../models/sim_small.pdb", "--mask", "none",
                                              "--resolution", "2", "--window", "8", "--pad-factor", "1", "--threads", "1",
                                              "--fftw-wisdom", scratch.file("wisdom"), "--out", scratch.file("np\(n).mrc"),
                                              "--save-model-map", scratch.file("model\(n).mrc")])

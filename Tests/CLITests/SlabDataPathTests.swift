@@ -24,7 +24,7 @@ struct SlabDataPathTests {
         "halfmaps": ["--half-maps", "val_half1.mrc", "val_half2.mrc", "--model-map", "val_a.mrc",
                      "--mask", "val_mask.mrc", "--window", "8", "--pad-factor", "1"],
         "model": ["--em", "sim_grid.mrc", "--model", "../models/sim_small.pdb", "--resolution", "2",
-                  "--window", "8", "--pad-factor", "1"],
+                  "--mask", "none", "--window", "8", "--pad-factor", "1"],
     ]
 
     static func scale(_ ranks: Int, _ arguments: [String], environment: [String: String] = [:]) throws -> CLITests.Result {

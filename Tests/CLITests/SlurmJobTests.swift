@@ -215,7 +215,7 @@ struct SlurmJobTests {
             try MRCFile.write(Volume(grid: grid, values: values), to: job.file(name + ".mrc"), labels: [])
         }
         let variables = ["LOCALSCALE": CLITests.binary, "EM": job.file("em.mrc"), "MODEL": job.file("model.mrc"), "OUT": "out.mrc",
-                         "EXTRA": "--window 12 --fft-planning estimate --fftw-wisdom none"]
+                         "MASK": "none", "EXTRA": "--window 12 --fft-planning estimate --fftw-wisdom none"]
         let id = try SlurmCluster.submit(SlurmTests.slurm + "/localscale.sbatch", ["--ntasks-per-node=2", "--cpus-per-task=1"],
                                          variables: variables, in: job.path)
         let log = job.file("localscale-\(id).log")

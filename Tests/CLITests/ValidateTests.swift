@@ -166,7 +166,7 @@ struct ValidateTests {
     @Test("scale --report puts the per-residue RSCC before and after side by side, largest change first")
     func residueChangesInScaleReport() throws {
         let scratch = Scratch()
-        let result = try CLITests.run(["scale", "--em", "sim_expected_nyquist.mrc",
+        let result = try CLITests.run(["scale", "--em", "sim_expected_nyquist.mrc", "--mask", "none",
                                        "--model", "../models/sim_small.pdb", "--resolution", "2", "--window", "8",
                                        "--out", scratch.file("out.mrc"),
                                        "--report", scratch.file("r")])

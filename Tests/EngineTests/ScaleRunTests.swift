@@ -25,7 +25,7 @@ struct ScaleRunTests {
     /// The fixture's exact job: window 8, pad factor 1, FFTW_ESTIMATE plans, no wisdom file.
     static func exactJob(out: String, threads: Int = 2) -> ScaleJob {
         ScaleJob(experimental: .map(fixtures + "/em.mrc"), model: .map(fixtures + "/model.mrc"),
-                 mask: fixtures + "/mask.mrc", rule: .exact(padFactor: 1), window: 8,
+                 mask: .file(fixtures + "/mask.mrc"), rule: .exact(padFactor: 1), window: 8,
                  outputs: ScaleOutputs(map: out), threads: threads, planning: .estimate, provenance: provenance)
     }
 
@@ -95,15 +95,18 @@ struct JobCodingTests {
     static let provenance = Provenance(version: "1.2.3", build: "b", commandLine: ["localscale", "scale"])
 
     static let jobs: [ScaleJob] = [
-        ScaleJob(experimental: .map("em.mrc"), model: .map("model.mrc"), mask: "mask.mrc",
+        ScaleJob(experimental: .map("em.mrc"), model: .map("model.mrc"), mask: .file("mask.mrc"),
                  rule: .exact(padFactor: 1.5), window: 8, outputs: ScaleOutputs(map: "out.mrc"), threads: 2,
                  provenance: provenance),
         ScaleJob(experimental: .halfMaps("h1.mrc", "h2.mrc"),
                  model: .atoms("m.cif.gz", AtomicModelOptions(modelNumber: 2, unknownElementAs: "C", resolution: 3.1)),
-                 mask: nil, rule: .locscale2, window: nil, method: .fast, fastExactShells: -1,
+                 mask: .everyVoxel, rule: .locscale2, window: nil, method: .fast, fastExactShells: -1,
                  outputs: ScaleOutputs(map: nil, hdf5: "o.h5", timingsJSON: "t.json", reportDirectory: "r",
                                        savedModelMap: "sim.mrc"),
                  threads: 7, planning: .measure, wisdomFile: "/tmp/w", progress: true, provenance: provenance),
+        ScaleJob(experimental: .map("em.mrc"), model: .map("model.mrc"), mask: .automatic(fdr: 0.05),
+                 rule: .exact(padFactor: 2), outputs: ScaleOutputs(map: "out.mrc", maskOut: "auto.mrc"), threads: 1,
+                 provenance: provenance),
     ]
 
     @Test("a ScaleJob survives JSONEncoder → JSONDecoder unchanged", arguments: jobs.indices)
