@@ -47,17 +47,6 @@ struct DistributedSimulation {
         return try MRCFile.readHeader(path: path).grid
     }
 
-    /// The model map of the model at `path` on `grid`: the whole map on rank 0, nil elsewhere
-    /// (collective; for `validate`).
-    func modelMap(of path: String, options: AtomicModelOptions, grid: Grid, threads: Int) throws -> Volume? {
-        let slabs = try modelSlabs(of: path, options: options, grid: grid, threads: threads)
-        let plane = grid.shape.x * grid.shape.y
-        let map = try comm.gather(slabs.values, counts: slabs.planesOfAllRanks.map { $0.count * plane },
-                                  displacements: slabs.planesOfAllRanks.map { $0.lowerBound * plane },
-                                  total: grid.voxelCount)
-        return comm.isRoot ? Volume(grid: grid, values: map) : nil
-    }
-
     /// The model map of the model at `path` on `grid`, each rank's planes of an even split of the
     /// map's planes (collective). Rank 0 reads and checks the model first; the others read it afterwards.
     func modelSlabs(of path: String, options: AtomicModelOptions, grid: Grid, threads: Int) throws -> PlaneSlabs {
