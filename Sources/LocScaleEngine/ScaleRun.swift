@@ -89,8 +89,7 @@ public struct ScaleRun {
             hdf5 = written.file
             clock.timings.bytesWritten += written.bytes
         }
-        let reportOutput = job.outputs.reportDirectory == nil ? nil
-            : try wholeMapForReport(values, planes: planes, grid: files.grid)
+        let validations = try maps.report?.validations(output: values, atoms: job.model.atoms, communicator: comm)
         clock.end(.write)
         let table = TimingTable(rows: try comm.allGather(clock.timings.row), ranks: comm.size)
         try comm.rootTries {
@@ -103,9 +102,8 @@ public struct ScaleRun {
             if let path = job.outputs.timingsJSON {
                 try table.writeJSON(to: path, threads: job.threads, in: outputs)
             }
-            if let directory = job.outputs.reportDirectory, let inputs = maps.report, let output = reportOutput {
-                try writeReport(to: directory, input: inputs.experimental, output: output, modelMap: inputs.model,
-                                mask: inputs.mask, setup: setup, timings: table.text, in: outputs)
+            if let directory = job.outputs.reportDirectory, let validations {
+                try writeReport(validations, to: directory, setup: setup, timings: table.text, in: outputs)
             }
             try outputs.commit()
             for stale in outputs.removedStaleFiles {
@@ -129,14 +127,6 @@ public struct ScaleRun {
                 communicator: comm)
         }
         return map
-    }
-
-    /// The whole output map on rank 0 (nil elsewhere), for the report only (collective).
-    private func wholeMapForReport(_ values: [Float], planes: RankPlanes, grid: Grid) throws -> Volume? {
-        let plane = grid.shape.x * grid.shape.y
-        let map = try comm.gather(values, counts: planes.tilings.map { $0.count * plane },
-                                  displacements: planes.tilings.map { $0.lowerBound * plane }, total: grid.voxelCount)
-        return comm.isRoot ? Volume(grid: grid, values: map) : nil
     }
 
     /// Rank 0 plans the FFTs (from the wisdom file when there is one) and the method; every rank
@@ -183,22 +173,9 @@ public struct ScaleRun {
         return (setup, planned?.1 ?? false, planned?.2)
     }
 
-    /// The validation of the input and the output side by side (the report folder).
-    private func writeReport(to directory: String, input: Volume, output: Volume, modelMap: Volume, mask: Volume?,
-                             setup: RunSetup, timings: String, in outputs: OutputFiles) throws {
-        var halfMaps: (Volume, Volume)?
-        if case .halfMaps(let first, let second) = job.experimental {
-            halfMaps = (try MRCFile.read(path: first).volume, try MRCFile.read(path: second).volume)
-        }
-        let atoms = job.model.atoms
-        let model = try atoms.map { try $0.options.read($0.path) }
-        let resolution = atoms?.options.resolution
-        let before = MapValidation(name: "input", map: input, modelMap: modelMap, mask: mask, halfMaps: halfMaps != nil,
-                                   model: model, resolution: resolution,
-                                   sums: MapValidation.sums(masked: mask, halves: halfMaps, map: input, modelMap: modelMap))
-        let after = MapValidation(name: "output", map: output, modelMap: modelMap, mask: mask, halfMaps: false,
-                                  model: model, resolution: resolution ?? before.halfMapFSC?.resolution(at: 0.143),
-                                  sums: MapValidation.sums(masked: mask, halves: nil, map: output, modelMap: modelMap))
+    /// The validations of the input and the output side by side (the report folder).
+    private func writeReport(_ validations: [MapValidation], to directory: String, setup: RunSetup, timings: String,
+                             in outputs: OutputFiles) throws {
         let experimental = switch job.experimental {
         case .map(let path): path
         case .halfMaps(let first, let second): "average of \(first) and \(second)"
@@ -208,9 +185,9 @@ public struct ScaleRun {
             ("window", "\(setup.window) voxels"), ("rule", setup.rule.reportName),
             ("ranks × threads", "\(comm.size) × \(job.threads)"),
             ("command line", job.provenance.commandLine.joined(separator: " ")), ("version", job.provenance.build)]
-        try ValidationReport(validations: [before, after], parameters: parameters, timings: timings)
+        try ValidationReport(validations: validations, parameters: parameters, timings: timings)
             .write(to: directory, in: outputs)
-        (before.lines + after.lines).forEach { logger.info("\($0)") }
+        validations.flatMap(\.lines).forEach { logger.info("\($0)") }
     }
 
 

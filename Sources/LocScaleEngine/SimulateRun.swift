@@ -33,9 +33,10 @@ public struct SimulateRun {
 }
 
 /// Model maps on any number of ranks: every rank sums the atoms on its z-slab of the fine grid,
-/// the fine grid is transformed with FFTW-MPI, each rank cuts and folds its planes of
+/// the fine grid is transformed (`DistributedSlabGrid`), each rank cuts and folds its planes of
 /// coefficients and sends each to the rank that holds that plane of the map grid's spectrum, the
-/// map grid is transformed back with FFTW-MPI; each rank keeps its planes of the map.
+/// map grid is transformed back; each rank keeps its planes of the map, bit for bit the same
+/// for any rank count.
 struct DistributedSimulation {
     let comm: Communicator
     let logger: Logger
@@ -46,19 +47,8 @@ struct DistributedSimulation {
         return try MRCFile.readHeader(path: path).grid
     }
 
-    /// The model map of the model at `path` on `grid`: the whole map on rank 0, nil elsewhere
-    /// (collective; for `validate`).
-    func modelMap(of path: String, options: AtomicModelOptions, grid: Grid, threads: Int) throws -> Volume? {
-        let slabs = try modelSlabs(of: path, options: options, grid: grid, threads: threads)
-        let plane = grid.shape.x * grid.shape.y
-        let map = try comm.gather(slabs.values, counts: slabs.planesOfAllRanks.map { $0.count * plane },
-                                  displacements: slabs.planesOfAllRanks.map { $0.lowerBound * plane },
-                                  total: grid.voxelCount)
-        return comm.isRoot ? Volume(grid: grid, values: map) : nil
-    }
-
-    /// The model map of the model at `path` on `grid`, each rank's planes of FFTW-MPI's slabs
-    /// (collective). Rank 0 reads and checks the model first; the others read it afterwards.
+    /// The model map of the model at `path` on `grid`, each rank's planes of an even split of the
+    /// map's planes (collective). Rank 0 reads and checks the model first; the others read it afterwards.
     func modelSlabs(of path: String, options: AtomicModelOptions, grid: Grid, threads: Int) throws -> PlaneSlabs {
         let start = Date()
         func load() throws -> (AtomicModel, DensitySimulator) {
@@ -71,23 +61,26 @@ struct DistributedSimulation {
         let atoms = PreparedAtoms(model, simulator: simulator)
         let n = grid.shape, fine = simulator.fineShape
 
-        // Atoms on this rank's slab of the fine grid, then its spectrum.
-        let fineFFT = DistributedRealFFT(nz: fine.z, ny: fine.y, nx: fine.x, communicator: comm)
-        if !fineFFT.planes.isEmpty {
-            simulator.sumAtoms(atoms, into: fineFFT.local, planes: fineFFT.planes, rowLength: fineFFT.rowLength,
+        // Atoms on this rank's slab of the fine grid, then its spectrum. `DistributedSlabGrid`
+        // transforms every plane and column the same way for any rank count, and the
+        // contributions to a map coefficient are summed in fine-plane order on every rank count
+        // (blocks arrive in rank order, each rank's planes in order): N ranks give 1 rank's map.
+        let fineGrid = try DistributedSlabGrid(size: fine, communicator: comm, planning: .estimate, threads: threads)
+        let fineValues = fineGrid.makeBuffer()
+        if !fineGrid.planes.isEmpty {
+            simulator.sumAtoms(atoms, into: fineValues.buffer, planes: fineGrid.planes, rowLength: fineGrid.rowLength,
                                threads: threads)
         }
         let summed = Date()
-        fineFFT.forward()
+        fineGrid.forward(fineValues)
 
         // Cut, unblur, fold; each contribution goes to the rank holding its plane of the map grid.
-        let coarseFFT = DistributedRealFFT(nz: n.z, ny: n.y, nx: n.x, communicator: comm)
-        let layout = try coarseFFT.planesOfAllRanks(comm)
+        let coarseGrid = try DistributedSlabGrid(size: n, communicator: comm, planning: .estimate, threads: threads)
+        let layout = coarseGrid.planesOfAllRanks
         let owner = (0..<n.z).map { z in layout.firstIndex { $0.contains(z) }! }
         var outgoing = [[Float]](repeating: [], count: comm.size)
-        let planeFloats = fine.y * fineFFT.rowLength
-        for kz in fineFFT.planes {
-            simulator.fold(plane: kz, of: fineFFT.local.baseAddress! + (kz - fineFFT.planes.lowerBound) * planeFloats,
+        for kz in fineGrid.planes {
+            simulator.fold(plane: kz, of: fineValues.pointer + (kz - fineGrid.planes.lowerBound) * fineGrid.planeStride,
                            blur: atoms.blur) { cz, cy, cx, re, im in
                 let r = owner[cz]
                 outgoing[r].append(Float(cz)); outgoing[r].append(Float(cy)); outgoing[r].append(Float(cx))
@@ -95,22 +88,22 @@ struct DistributedSimulation {
             }
         }
         let incoming = try comm.allToAll(outgoing)
-        let coarseRow = coarseFFT.rowLength
+        let coarse = coarseGrid.makeBuffer(), coarseRow = coarseGrid.rowLength
         for block in incoming {
             for t in stride(from: 0, to: block.count, by: 5) {
                 let (cz, cy, cx) = (Int(block[t]), Int(block[t + 1]), Int(block[t + 2]))
-                let at = ((cz - coarseFFT.planes.lowerBound) * n.y + cy) * coarseRow + 2 * cx
-                coarseFFT.local[at] += block[t + 3]
-                coarseFFT.local[at + 1] += block[t + 4]
+                let at = ((cz - coarseGrid.planes.lowerBound) * n.y + cy) * coarseRow + 2 * cx
+                coarse.pointer[at] += block[t + 3]
+                coarse.pointer[at + 1] += block[t + 4]
             }
         }
-        coarseFFT.inverse()
+        coarseGrid.inverse(coarse)
 
         // This rank's planes of the map (padding dropped, normalised).
         let scale = 1 / Float(fine.x * fine.y * fine.z)
-        var slab = [Float](repeating: 0, count: coarseFFT.planes.count * n.y * n.x)
-        for p in 0..<coarseFFT.planes.count * n.y {
-            for x in 0..<n.x { slab[p * n.x + x] = coarseFFT.local[p * coarseRow + x] * scale }
+        var slab = [Float](repeating: 0, count: coarseGrid.planes.count * n.y * n.x)
+        for p in 0..<coarseGrid.planes.count * n.y {
+            for x in 0..<n.x { slab[p * n.x + x] = coarse.pointer[p * coarseRow + x] * scale }
         }
         let atomSeconds = formatDecimal(summed.timeIntervalSince(start), digits: 2)
         let totalSeconds = formatDecimal(Date().timeIntervalSince(start), digits: 2)
@@ -119,7 +112,7 @@ struct DistributedSimulation {
             \(n.x)×\(n.y)×\(n.z), \(comm.size) rank(s) × \(threads) thread(s); atoms \(atomSeconds) s, \
             total \(totalSeconds) s
             """)
-        return PlaneSlabs(planes: coarseFFT.planes, values: slab, planesOfAllRanks: layout)
+        return PlaneSlabs(planes: coarseGrid.planes, values: slab, planesOfAllRanks: layout)
     }
 }
 

@@ -53,13 +53,6 @@ enum MethodSlabs {
     }
 }
 
-/// The input maps as a report compares them with the output: whole, on rank 0 only.
-struct ReportMaps {
-    let experimental: Volume
-    let model: Volume
-    let mask: Volume?
-}
-
 /// One rank's planes of the run's maps, read straight from the files (or received from the
 /// ranks that simulated the model map), checked, and brought to the scale the kernels compute
 /// at, with what the run derives from all ranks' planes: the normalisation, the values that
@@ -76,8 +69,8 @@ struct SlabMaps {
     let experimentalOutside: Float, modelOutside: Float
     /// Bytes this rank read from the files.
     let bytesRead: Int
-    /// The input maps for the report (rank 0, only with `--report`).
-    let report: ReportMaps?
+    /// The input maps for the report, on the validation's planes (only with `--report`).
+    let report: ReportSlabs?
 
     /// Reads this rank's planes of `files` (and of the `simulated` model map) and checks them
     /// (collective). Every failure reaches every rank as one `AgreedFailure`: a file truncated in
@@ -116,7 +109,6 @@ struct SlabMaps {
         }
         try checkFinite(model, job.model.path)
         mask = try files.mask.map { try read($0, planes.tiling) }
-        bytesRead = bytes
 
         let limits = try Self.largest(experimental[inner], model[inner], firstIndex: planes.tiling.lowerBound * plane,
                                       communicator: comm)
@@ -133,8 +125,11 @@ struct SlabMaps {
         experimentalOutside = normalisation.normalisedExperimental(outsideE)
         modelOutside = normalisation.normalisedModel(outsideM)
 
-        report = job.outputs.reportDirectory == nil ? nil : try Self.gatherForReport(
-            experimental[inner], model[inner], mask: mask, planes: planes, grid: files.grid, communicator: comm)
+        report = job.outputs.reportDirectory == nil ? nil : try ReportSlabs(
+            experimental: experimental[inner], model: model[inner], mask: mask,
+            halfMaps: files.experimental.count == 2 ? files.experimental : [], scaling: planes, grid: files.grid,
+            communicator: comm)
+        bytesRead = bytes + (report?.bytesRead ?? 0)
         normalisation.normaliseExperimental(&experimental)
         normalisation.normaliseModel(&model)
     }
@@ -182,21 +177,5 @@ struct SlabMaps {
         }
         let sum = try comm.fold(0) { start in values.reduce(start) { $0 + Double($1) } }
         return Float(sum / Double(voxels))
-    }
-
-    /// The input maps gathered whole to rank 0, for the report only.
-    private static func gatherForReport(_ experimental: ArraySlice<Float>, _ model: ArraySlice<Float>, mask: [Float]?,
-                                        planes: RankPlanes, grid: Grid,
-                                        communicator comm: Communicator) throws -> ReportMaps? {
-        let plane = grid.shape.x * grid.shape.y
-        func whole(_ values: [Float]) throws -> Volume? {
-            let map = try comm.gather(values, counts: planes.tilings.map { $0.count * plane },
-                                      displacements: planes.tilings.map { $0.lowerBound * plane },
-                                      total: grid.voxelCount)
-            return comm.isRoot ? Volume(grid: grid, values: map) : nil
-        }
-        let e = try whole(Array(experimental)), m = try whole(Array(model)), k = try mask.map(whole)
-        guard let e, let m else { return nil }
-        return ReportMaps(experimental: e, model: m, mask: k ?? nil)
     }
 }

@@ -24,9 +24,9 @@ public struct ValidateRun {
         let planes = MapValidation.slabPlanes(of: grid, communicator: comm)
         var simulated: [Float]?
         if let (path, options) = job.model.atoms {
-            let simulation = DistributedSimulation(comm: comm, logger: logger)
-            let whole = try simulation.modelMap(of: path, options: options, grid: grid, threads: job.threads)
-            simulated = try slab(of: whole, on: grid, planes: planes)
+            simulated = try DistributedSimulation(comm: comm, logger: logger)
+                .modelSlabs(of: path, options: options, grid: grid, threads: job.threads)
+                .planes(planes, planeStride: grid.shape.x * grid.shape.y, communicator: comm)
         }
         let reference = (path: job.map, grid: grid)
         let modelReader = try simulated == nil ? open(job.model.path, like: reference) : nil
@@ -79,15 +79,5 @@ public struct ValidateRun {
             return reader
         }
         return try comm.agree { try checked ?? MRCSlabReader(path: path) }
-    }
-
-    /// This rank's planes of the map `whole` on `grid` that rank 0 holds (the simulated model map;
-    /// nil on the other ranks). Collective.
-    private func slab(of whole: Volume?, on grid: Grid, planes: Range<Int>) throws -> [Float] {
-        let plane = grid.shape.x * grid.shape.y
-        let layout = try comm.allGather([Double(planes.lowerBound), Double(planes.count)])
-        let counts = (0..<comm.size).map { Int(layout[2 * $0 + 1]) * plane }
-        let displacements = (0..<comm.size).map { Int(layout[2 * $0]) * plane }
-        return try comm.scatter(whole?.values ?? [], counts: counts, displacements: displacements)
     }
 }

@@ -38,10 +38,7 @@ struct SlabDataPathTests {
         let scratch = Scratch()
         let reference = try MRCFile.read(path: CLITests.fixtures + "/slab_ref_\(name).mrc")
         let referenceData = try CLITests.dataBytes(CLITests.fixtures + "/slab_ref_\(name).mrc")
-        // scale --model is not rank-count independent before the slab data path either: at 7 and 8
-        // ranks FFTW-MPI's decomposition of the simulation rounds differently (1.5e-7 of the
-        // maximum), which this unmasked case amplifies; the slab path equals the old one at every N.
-        for n in name == "model" ? [1, 2, 3, 4] : Self.ranks {
+        for n in Self.ranks {
             let (out, h5) = (scratch.file("np\(n).mrc"), scratch.file("np\(n).h5"))
             let result = try Self.scale(n, Self.cases[name]! + ["--out", out, "--hdf5", h5])
             #expect(result.status == 0, "\(name) np \(n): \(result.stderr)")
@@ -126,21 +123,24 @@ struct SlabDataPathTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).sorted() == ["out.h5", "out.mrc"])
     }
 
-    @Test("--report on N ranks (the one whole-map path, rank 0 only) gives the 1-rank report")
-    func reportOnRanks() throws {
+    @Test("--report on N ranks (validated by slab, no whole map on any rank) gives the 1-rank report",
+          arguments: ["exact_pad1", "halfmaps", "model"])
+    func reportOnRanks(name: String) throws {
         let scratch = Scratch()
         var summaries: [NSDictionary] = [], curves: [Data] = []
         for n in [1, 3] {
-            let result = try Self.scale(n, Self.cases["exact_pad1"]! + ["--out", scratch.file("np\(n).mrc"),
-                                                                      "--report", scratch.file("r\(n)")])
+            let result = try Self.scale(n, Self.cases[name]! + ["--out", scratch.file("np\(n).mrc"),
+                                                              "--report", scratch.file("r\(n)")])
             #expect(result.status == 0, "np \(n): \(result.stderr)")
             let data = try Data(contentsOf: URL(fileURLWithPath: scratch.file("r\(n)/summary.json")))
             var summary = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
             summary["parameters"] = nil
             summaries.append(summary as NSDictionary)
-            curves.append(try Data(contentsOf: URL(fileURLWithPath: scratch.file("r\(n)/fsc-output.csv"))))
+            for file in ["fsc-input.csv", "fsc-output.csv"] {
+                curves.append(try Data(contentsOf: URL(fileURLWithPath: scratch.file("r\(n)/\(file)"))))
+            }
         }
-        #expect(summaries[0] == summaries[1])
-        #expect(curves[0] == curves[1])
+        #expect(summaries[0] == summaries[1], "\(name)")
+        #expect(curves[0] == curves[2] && curves[1] == curves[3], "\(name)")
     }
 }
