@@ -43,7 +43,8 @@ struct MapReport {
             "first voxel at \(f(position.x)), \(f(position.y)), \(f(position.z)) Å",
             "axis order     \(axes) (MAPC/MAPR/MAPS = \(h.mapc),\(h.mapr),\(h.maps))",
             "mode           \(MRCMode(rawValue: h.mode)!.label), \(h.littleEndian ? "little" : "big")-endian",
-            "cell           \(f(Double(h.cellLengths.x))) × \(f(Double(h.cellLengths.y))) × \(f(Double(h.cellLengths.z))) Å, sampling \(g.sampling.x) × \(g.sampling.y) × \(g.sampling.z), space group \(h.spaceGroup)",
+            "cell           \(f(Double(h.cellLengths.x))) × \(f(Double(h.cellLengths.y))) × \(f(Double(h.cellLengths.z))) Å, "
+                + "sampling \(g.sampling.x) × \(g.sampling.y) × \(g.sampling.z), space group \(h.spaceGroup)",
             "ext. header    \(h.extendedHeaderBytes) bytes",
             "data           min \(f(Double(s.minimum))), max \(f(Double(s.maximum))), mean \(f(s.mean)), rms \(f(s.rms))",
             "header stats   min \(f(Double(h.dmin))), max \(f(Double(h.dmax))), mean \(f(Double(h.dmean))), rms \(f(Double(h.rms)))",

@@ -63,7 +63,11 @@ struct LowShellPowers {
         // Group the frequencies by (kx, ky): one x–y pass per group, one z pass per frequency.
         var groups: [[Frequency]] = []
         for f in frequencies {
-            if let g = groups.firstIndex(where: { $0[0].k.x == f.k.x && $0[0].k.y == f.k.y }) { groups[g].append(f) } else { groups.append([f]) }
+            if let g = groups.firstIndex(where: { $0[0].k.x == f.k.x && $0[0].k.y == f.k.y }) {
+                groups[g].append(f)
+            } else {
+                groups.append([f])
+            }
         }
         for (map, isModel) in [(experimental, false), (model, true)] {
             for group in groups {

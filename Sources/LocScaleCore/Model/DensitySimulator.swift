@@ -16,7 +16,8 @@ public enum SimulationError: Error, Equatable, CustomStringConvertible {
         case let .resolutionBeyondNyquist(resolution, nyquist):
             return "--resolution \(formatDecimal(resolution)) Å is finer than the map's Nyquist limit \(formatDecimal(nyquist)) Å"
         case let .modelOutsideBox(path, fraction, modelBox, mapBox):
-            return "\(path): only \(formatDecimal(100 * fraction, digits: 1)) % of the atoms lie inside the map box (model \(modelBox) Å, map \(mapBox) Å); are model and map in the same frame?"
+            return "\(path): only \(formatDecimal(100 * fraction, digits: 1)) % of the atoms lie inside the map box "
+                + "(model \(modelBox) Å, map \(mapBox) Å); are model and map in the same frame?"
         case let .atomWiderThanBox(path, atom, radius, axis, edge):
             return "\(path): atom \(atom) spreads \(formatDecimal(radius, digits: 1)) Å from its centre, more than"
                 + " the map box's \(axis) edge of \(formatDecimal(edge)) Å; is the voxel size right?"

@@ -97,12 +97,17 @@ public struct MapValidation {
 
     /// The summary lines `validate` prints and `scale --report` logs.
     public var lines: [String] {
-        var lines = ["\(name): FSC with the model map 0.5 at \(formatDecimal(fsc.resolution(at: 0.5), digits: 2)) Å" +
-                     (maskedFSC.map { " (masked \(formatDecimal($0.resolution(at: 0.5), digits: 2)) Å)" } ?? "") +
-                     "; RSCC \(formatDecimal(rscc, digits: 4))" + (rsccNearAtoms.map { " (within 2.5 Å of atoms \(formatDecimal($0, digits: 4)))" } ?? "")]
-        if let halfMapFSC { lines.append("\(name): half-map FSC 0.143 at \(formatDecimal(halfMapFSC.resolution(at: 0.143), digits: 2)) Å") }
+        let masked = maskedFSC.map { " (masked \(formatDecimal($0.resolution(at: 0.5), digits: 2)) Å)" } ?? ""
+        let nearAtoms = rsccNearAtoms.map { " (within 2.5 Å of atoms \(formatDecimal($0, digits: 4)))" } ?? ""
+        var lines = ["\(name): FSC with the model map 0.5 at \(formatDecimal(fsc.resolution(at: 0.5), digits: 2)) Å"
+                     + masked + "; RSCC \(formatDecimal(rscc, digits: 4))" + nearAtoms]
+        if let halfMapFSC {
+            lines.append("\(name): half-map FSC 0.143 at \(formatDecimal(halfMapFSC.resolution(at: 0.143), digits: 2)) Å")
+        }
         if let guinierB {
-            lines.append("\(name): Guinier B \(formatDecimal(guinierB, digits: 1)) Å² (model map \(modelGuinierB.map { formatDecimal($0, digits: 1) } ?? "–") Å²) over \(formatDecimal(guinierRange.low, digits: 1))–\(formatDecimal(guinierRange.high, digits: 2)) Å")
+            let model = modelGuinierB.map { formatDecimal($0, digits: 1) } ?? "–"
+            let range = "\(formatDecimal(guinierRange.low, digits: 1))–\(formatDecimal(guinierRange.high, digits: 2))"
+            lines.append("\(name): Guinier B \(formatDecimal(guinierB, digits: 1)) Å² (model map \(model) Å²) over \(range) Å")
         }
         return lines
     }
@@ -127,7 +132,9 @@ public struct MapValidation {
     var residuesCSV: String {
         var rows = ["chain,residue_number,insertion_code,residue_name,rscc,voxels"]
         for r in residues {
-            rows.append("\(r.chain),\(r.number.map(String.init) ?? ""),\(r.insertionCode.map { String($0) } ?? ""),\(r.name),\(r.correlation.isFinite ? formatDecimal(r.correlation, digits: 4) : "nan"),\(r.voxelCount)")
+            let number = r.number.map(String.init) ?? "", insertion = r.insertionCode.map { String($0) } ?? ""
+            let correlation = r.correlation.isFinite ? formatDecimal(r.correlation, digits: 4) : "nan"
+            rows.append("\(r.chain),\(number),\(insertion),\(r.name),\(correlation),\(r.voxelCount)")
         }
         return rows.joined(separator: "\n") + "\n"
     }

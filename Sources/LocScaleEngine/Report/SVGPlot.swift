@@ -31,7 +31,8 @@ struct LineChart {
         let plotW = width - left - right, plotH = height - top - bottom
         func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * plotW }
         func py(_ y: Double) -> Double { top + (1 - (y - y0) / (y1 - y0)) * plotH }
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\" font-size=\"11\">"
+        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
+            + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\" font-size=\"11\">"
         out += "<rect x=\"0\" y=\"0\" width=\"\(Int(width))\" height=\"\(Int(height))\" fill=\"white\"/>"
         out += "<text x=\"\(left)\" y=\"18\" font-size=\"13\" font-weight=\"bold\">\(escape(title))</text>"
         out += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(plotW)\" height=\"\(plotH)\" fill=\"none\" stroke=\"#444\"/>"
@@ -45,14 +46,18 @@ struct LineChart {
             + "\(escape(xLabel))</text>"
         out += "<text transform=\"translate(14 \(f(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>"
         for reference in references {
-            out += "<line x1=\"\(f(left))\" x2=\"\(f(left + plotW))\" y1=\"\(f(py(reference.value)))\" y2=\"\(f(py(reference.value)))\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>"
-            out += "<text x=\"\(f(left + plotW - 3))\" y=\"\(f(py(reference.value) - 3))\" text-anchor=\"end\" fill=\"#666\">\(escape(reference.label))</text>"
+            let y = f(py(reference.value))
+            out += "<line x1=\"\(f(left))\" x2=\"\(f(left + plotW))\" y1=\"\(y)\" y2=\"\(y)\" "
+                + "stroke=\"#999\" stroke-dasharray=\"4 3\"/>"
+            out += "<text x=\"\(f(left + plotW - 3))\" y=\"\(f(py(reference.value) - 3))\" text-anchor=\"end\" "
+                + "fill=\"#666\">\(escape(reference.label))</text>"
         }
         for (index, s) in series.enumerated() {
             let points = s.points.filter { $0.x.isFinite && $0.y.isFinite }.map { "\(f(px($0.x))),\(f(py($0.y)))" }
             out += "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"1.8\" points=\"\(points.joined(separator: " "))\"/>"
             let ly = top + 14 + Double(index) * 16
-            out += "<line x1=\"\(f(width - right + 10))\" x2=\"\(f(width - right + 28))\" y1=\"\(f(ly - 4))\" y2=\"\(f(ly - 4))\" stroke=\"\(s.color)\" stroke-width=\"2\"/>"
+            out += "<line x1=\"\(f(width - right + 10))\" x2=\"\(f(width - right + 28))\" "
+                + "y1=\"\(f(ly - 4))\" y2=\"\(f(ly - 4))\" stroke=\"\(s.color)\" stroke-width=\"2\"/>"
             out += "<text x=\"\(f(width - right + 32))\" y=\"\(f(ly))\">\(escape(s.name))</text>"
         }
         return out + "</svg>"

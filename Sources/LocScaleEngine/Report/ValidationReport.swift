@@ -42,7 +42,8 @@ public struct ValidationReport {
         td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}figure{display:inline-block;margin:6px}</style>
         </head><body><h1>localscale report</h1>
         """
-        page += "<h2>Summary</h2><table><tr><th>map</th><th>FSC model 0.5 (Å)</th><th>masked (Å)</th><th>half-map 0.143 (Å)</th><th>RSCC (mask)</th><th>RSCC (2.5 Å of atoms)</th><th>Guinier B (Å²)</th></tr>"
+        page += "<h2>Summary</h2><table><tr><th>map</th><th>FSC model 0.5 (Å)</th><th>masked (Å)</th>"
+            + "<th>half-map 0.143 (Å)</th><th>RSCC (mask)</th><th>RSCC (2.5 Å of atoms)</th><th>Guinier B (Å²)</th></tr>"
         for v in validations {
             let cells = [v.name, formatDecimal(v.fsc.resolution(at: 0.5), digits: 2),
                          v.maskedFSC.map { formatDecimal($0.resolution(at: 0.5), digits: 2) } ?? "–",
@@ -86,14 +87,18 @@ public struct ValidationReport {
         }
         for v in validations where !v.residues.isEmpty {
             let worst = v.residues.filter { $0.correlation.isFinite }.sorted { $0.correlation < $1.correlation }.prefix(15)
-            page += "<h2>Lowest per-residue RSCC, \(escape(v.name))</h2><table><tr><th>chain</th><th>residue</th><th>name</th><th>RSCC</th></tr>"
+            page += "<h2>Lowest per-residue RSCC, \(escape(v.name))</h2>"
+                + "<table><tr><th>chain</th><th>residue</th><th>name</th><th>RSCC</th></tr>"
             for r in worst {
-                page += "<tr><td>\(escape(r.chain))</td><td>\(r.number.map(String.init) ?? "")\(r.insertionCode.map { String($0) } ?? "")</td><td>\(escape(r.name))</td><td>\(formatDecimal(r.correlation, digits: 3))</td></tr>"
+                let residue = (r.number.map(String.init) ?? "") + (r.insertionCode.map { String($0) } ?? "")
+                page += "<tr><td>\(escape(r.chain))</td><td>\(residue)</td><td>\(escape(r.name))</td>"
+                    + "<td>\(formatDecimal(r.correlation, digits: 3))</td></tr>"
             }
             page += "</table><p>All residues: residues-\(escape(v.name)).csv</p>"
         }
         if validations.count >= 2 { page += residueChanges(validations[0], validations[1]) }
-        page += "<h2>Parameters</h2><table>" + parameters.map { "<tr><th>\(escape($0.0))</th><td>\(escape($0.1))</td></tr>" }.joined() + "</table>"
+        let rows = parameters.map { "<tr><th>\(escape($0.0))</th><td>\(escape($0.1))</td></tr>" }
+        page += "<h2>Parameters</h2><table>" + rows.joined() + "</table>"
         if let timings { page += "<h2>Per-rank timings (s)</h2><pre>\(escape(timings))</pre>" }
         return page + "</body></html>\n"
     }
