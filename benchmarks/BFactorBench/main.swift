@@ -6,7 +6,8 @@
 // voxel at each stride. The noise variance is the noise region's (`LocalBFactorNoise`). The B
 // map does not depend on the mode or the padding.
 //
-//   swift run -c release localscale-bfactor-bench EM MODEL MASK OUTDIR [sample] [threads] [repeats] [strides]
+//   swift run -c release localscale-bfactor-bench EM MODEL MASK OUTDIR [sample] [threads] [repeats] [strides] [locscale2]
+// (`locscale2`: LocScale 2's definition too, `LocScale2LocalBFactorMap`, into bfactor-ls2.mrc.)
 import Foundation
 import LocScaleCore
 
@@ -79,6 +80,16 @@ try e.values.withUnsafeBufferPointer { ev in
                          map.stride, masked.count, result.computedVoxels, t, 100 * t / fast, fast,
                          100 * t / (perVoxel * Double(masked.count)), perVoxel * Double(masked.count),
                          result.failedFits, fitted.min() ?? 0, fitted.max() ?? 0))
+        }
+        if arguments.count > 8 && arguments[8] == "locscale2" {  // LocScale 2's definition, 10 Å to Nyquist
+            let ls2 = LocScale2LocalBFactorMap(window: window, voxelSize: grid.voxelSize.x, planning: .measure)
+            var result: LocalBFactors!
+            let t = seconds { result = ls2.compute(source, voxels: masked, threads: threads) }
+            var volume = Volume(zerosOn: grid)
+            for (n, i) in masked.enumerated() { volume.values[i] = result.bfactors[n] }
+            try MRCFile.write(volume, to: outDirectory + "/bfactor-ls2.mrc", labels: ["localscale-bfactor-bench ls2"])
+            print(String(format: "locscale2 (box %d), %d voxels: B map %.2f s (%.1f µs/voxel); failed fits %d",
+                         ls2.box, masked.count, t, 1e6 * t / Double(masked.count), result.failedFits))
         }
     }
 }
