@@ -9,9 +9,12 @@ Wilson cutoff branch (10 A); for a case with another cutoff the same four calls 
 A centre where LocScale 2 raises (a window cut empty by numpy's negative-index slicing at the low edge,
 log(0) of a flat window, fewer than 2 bins for curve_fit: the 10-5 A case) is written with bfactor null.
 
+Two cases take its default branch, wilson_cutoff="singer" (the cutoff per centre from ls2b_mask.mrc).
+
 Maps (written here, seeded, deterministic): ls2b_em.mrc, 30 x 26 x 34 (z, y, x) at 1.1 A with a non-zero
 origin and nstart (LocScale 2 reads only the data and voxel_size.x): random atoms blurred by a B rising
-from 30 A^2 at x = 0 to 150 A^2 at x = 33, plus 2 % white noise; ls2b_flat.mrc, 20 x 20 x 20, constant 3.
+from 30 A^2 at x = 0 to 150 A^2 at x = 33, plus 2 % white noise; ls2b_mask.mrc on its grid; ls2b_flat.mrc,
+20 x 20 x 20, constant 3.
 Writes Tests/Fixtures/data/ls2b_cases.json. Run:
   /tmp/ls2-venv/bin/python Tests/Fixtures/make-ls2-bfactor-oracle.py
 """
@@ -49,12 +52,24 @@ def make_map(rng):
     return clean + 0.02 * clean.std() * rng.standard_normal(SHAPE)
 
 
-def ls2_bfactor(path, centre, fsc, box, wilson):
+def make_mask(rng):
+    """A soft mask: 1 (>= 0.99) in a core (y near 12.5, thickening along x, z <= 14), a 3-voxel cosine edge,
+    0 beyond; so the centres' windows hold from none (z >= 24: the cutoff clipped to 1.5 fsc) to most of
+    their voxels at >= 0.99."""
+    z, y, x = np.meshgrid(*(np.arange(n, dtype=float) for n in SHAPE), indexing="ij")
+    distance = np.maximum(np.abs(y - 12.5) - (2 + 8 * x / (SHAPE[2] - 1)), z - 14) + 0.3 * rng.standard_normal(SHAPE)
+    return np.where(distance < 0, 1.0, np.where(distance < 3, 0.5 + 0.5 * np.cos(np.pi * distance / 3), 0.0))
+
+
+def ls2_bfactor(path, centre, fsc, box, wilson, mask_path):
     """LocScale 2's B at centre (z, y, x), or (None, error name)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if wilson == 10.0:
+            if mask_path is not None:
+                b, _ = get_local_bfactor_emmap(path, centre, fsc, boxsize=box, standard_notation=True,
+                                               mask_path=mask_path, wilson_cutoff="singer")
+            elif wilson == 10.0:
                 b, _ = get_local_bfactor_emmap(path, centre, fsc, boxsize=box, standard_notation=True,
                                                wilson_cutoff="fixed")
             else:  # get_local_bfactor_emmap's own steps with another Wilson cutoff
@@ -86,21 +101,27 @@ def main():
     rng = np.random.default_rng(2024)
     em_path = os.path.join(DATA, "ls2b_em.mrc")
     write_map(em_path, make_map(rng).astype(np.float32), VOXEL, (-3.3, 5.5, 12.1), (-4, 3, 7))
+    write_map(os.path.join(DATA, "ls2b_mask.mrc"), make_mask(rng), VOXEL, (-3.3, 5.5, 12.1), (-4, 3, 7))
     flat_path = os.path.join(DATA, "ls2b_flat.mrc")
     write_map(flat_path, np.full((20, 20, 20), 3.0, dtype=np.float32), 1.0, (0, 0, 0))
     cases = []
-    # (map, window (the scaling window; LocScale 2's box is round_up_to_even of it), fsc A or None, wilson A)
+    # (map, window (the scaling window; LocScale 2's box is round_up_to_even of it), fsc A or None,
+    #  wilson A or "singer" (from ls2b_mask.mrc), interior centres)
     for name, window, fsc, wilson, count in (("ls2b_em.mrc", 16, 3.0, 10.0, 14), ("ls2b_em.mrc", 11, None, 10.0, 14),
                                              ("ls2b_em.mrc", 14, 2.9, 8.0, 12), ("ls2b_em.mrc", 11, 5.0, 10.0, 2),
+                                             ("ls2b_em.mrc", 16, 3.0, "singer", 14),
+                                             ("ls2b_em.mrc", 12, None, "singer", 14),
                                              ("ls2b_flat.mrc", 12, None, 10.0, 3)):
+        mask_path = os.path.join(DATA, "ls2b_mask.mrc") if wilson == "singer" else None
         path = os.path.join(DATA, name)
         shape = SHAPE if name == "ls2b_em.mrc" else (20, 20, 20)
         voxel = VOXEL if name == "ls2b_em.mrc" else 1.0
         box = round_up_to_even(window)
         points = centres(rng, shape, box, count) if name == "ls2b_em.mrc" else [(10, 10, 10), (12, 9, 11), (19, 19, 19)]
         resolution = fsc if fsc is not None else 2 * float(np.float32(voxel))
-        values, errors = zip(*(ls2_bfactor(path, c, resolution, window, wilson) for c in points))
-        cases.append({"em": name, "window": window, "fsc_resolution": fsc, "wilson_cutoff": wilson,
+        values, errors = zip(*(ls2_bfactor(path, c, resolution, window, wilson, mask_path) for c in points))
+        cases.append({"em": name, "window": window, "fsc_resolution": fsc,
+                      "wilson_cutoff": None if mask_path else wilson, "mask": mask_path and "ls2b_mask.mrc",
                       "centres_zyx": [list(map(int, c)) for c in points], "bfactors": list(values),
                       "errors": list(errors)})
         print(name, window, fsc, wilson, ["%.3f" % v if v is not None else e for v, e in zip(values, errors)])

@@ -24,8 +24,9 @@ import Synchronization
 ///    `f ≥ 1/fsc` (all bins when the last is `≤ 1/fsc`), an unweighted least-squares line
 ///    `ln A = a + slope · f²` (scipy's `curve_fit`; its Levenberg–Marquardt solution agrees with the
 ///    closed form to ~1e-8) and `B = −4 · slope` Å² (amplitude ∝ `exp(−B f²/4)`).
-/// `wilson_cutoff` is `range.from` (LocScale 2's fixed branch: 10 Å; `--guinier-from`), `fsc_cutoff`
-/// is `range.to` (the run's resolution), Nyquist `2 · apix` when nil.
+/// `wilson_cutoff` is `range.from` (LocScale 2's fixed branch: 10 Å; `--guinier-from`), or with `singer`
+/// its default branch (`LocScale2SingerCutoff`: per centre from the mask window); `fsc_cutoff` is
+/// `range.to` (the run's resolution), Nyquist `2 · apix` when nil.
 ///
 /// Failed fits — B = 0, counted in `LocalBFactors.failedFits`, never NaN — are where LocScale 2
 /// raises or gives a non-finite B: an empty window, no bin at or above the Wilson frequency, fewer than
@@ -34,10 +35,6 @@ import Synchronization
 /// (`amplitudeFloor` times the window's `√Σx²`) counts as zero, so a flat window always fails: numpy
 /// gives exact zeros there for some window sizes (LocScale 2 raises) and rounding noise of ~1e-15 of
 /// the DC term for others, which LocScale 2 fits into a meaningless B.
-///
-/// LocScale 2's other branch, `wilson_cutoff="singer"`, takes a per-centre cutoff from the number of
-/// atoms its mask window implies (`measure_mask_parameters`, `find_wilson_cutoff`, clipped to
-/// `[1.5 · fsc, global]`): not built, because `WindowSource` carries no mask (see the report).
 ///
 /// One real FFT per voxel; the `s³` plan is made once, and each window shape cut by the box's top
 /// (at most `(s/2)³` of them) gets one plan, made the first time any thread meets it. One kernel with
@@ -48,14 +45,16 @@ public struct LocScale2LocalBFactorMap: Sendable {
     public let window: Int
     /// LocScale 2's box `s`: `w` rounded up to even, voxels.
     public let box: Int
-    /// LocScale 2's `apix`, Å per voxel (the x voxel size).
+    /// LocScale 2's `apix`, Å per voxel (the x voxel size, as float32: mrcfile's `voxel_size`).
     public let voxelSize: Double
-    /// `1/wilson_cutoff`, Å⁻¹.
-    let wilsonFrequency: Double
-    /// `1/fsc_cutoff`, Å⁻¹.
-    let fscFrequency: Double
-    /// Per window z extent `Lz` (index; 0 ..< Lz/2 bins), the bins fitted, or nil when the fit is undefined.
+    /// `fsc_cutoff`, Å.
+    let fscCutoff: Double
+    /// The Wilson cutoff per centre from the mask window, or nil: `range.from` everywhere.
+    public let singer: LocScale2SingerCutoff?
+    /// Per window z extent `Lz` (index), the bins fitted with the fixed cutoff, or nil when the fit is undefined.
     let fitBins: [Range<Int>?]
+    /// Per window z extent, the frequency of each of its `Lz/2` bins, Å⁻¹.
+    let frequencies: [[Double]]
     /// Per window z extent, `f²` of each of its bins, Å⁻².
     let frequencySquares: [[Double]]
     /// The `s³` plan and the plans of the shapes cut by the box's top.
@@ -68,23 +67,23 @@ public struct LocScale2LocalBFactorMap: Sendable {
     /// - Parameters:
     ///   - window: `w` ≥ 2 voxels (the scaling window; LocScale 2's box is `w` rounded up to even).
     ///   - voxelSize: LocScale 2's `apix`, the map's x voxel size, Å, > 0.
-    ///   - range: `from` the Wilson cutoff (default 10 Å), `to` the FSC resolution (nil: Nyquist).
-    public init(window: Int, voxelSize: Double, range: GuinierRange = GuinierRange(), planning: FFTPlanning = .patient) {
+    ///   - range: `from` the fixed Wilson cutoff (default 10 Å; unused with `singer`), `to` the FSC
+    ///     resolution (nil: Nyquist).
+    ///   - singer: LocScale 2's default Wilson cutoff from the mask; `compute` then needs the mask.
+    public init(window: Int, voxelSize: Double, range: GuinierRange = GuinierRange(),
+                singer: LocScale2SingerCutoff? = nil, planning: FFTPlanning = .patient) {
         precondition(window >= 2, "window \(window)")
         precondition(voxelSize > 0 && voxelSize.isFinite, "voxel size must be positive")
         self.window = window
         box = window % 2 == 0 ? window : window + 1
-        self.voxelSize = voxelSize
-        wilsonFrequency = 1 / range.from
-        fscFrequency = 1 / (range.to ?? 2 * voxelSize)
-        var bins = [Range<Int>?](), squares = [[Double]]()
-        for extent in 0...box {
-            let frequencies = Self.frequencies(count: extent / 2, voxelSize: voxelSize)
-            bins.append(Self.fitBins(frequencies, wilson: wilsonFrequency, fsc: fscFrequency))
-            squares.append(frequencies.map { $0 * $0 })
-        }
-        fitBins = bins
-        frequencySquares = squares
+        let apix = Double(Float(voxelSize)), fsc = range.to ?? 2 * apix
+        let frequencies = (0...box).map { Self.frequencies(count: $0 / 2, voxelSize: apix) }
+        self.voxelSize = apix
+        self.singer = singer
+        fscCutoff = fsc
+        self.frequencies = frequencies
+        fitBins = frequencies.map { Self.fitBins($0, wilson: 1 / range.from, fsc: 1 / fsc) }
+        frequencySquares = frequencies.map { $0.map { $0 * $0 } }
         plans = WindowPlans(box: box, planning: planning)
     }
 
@@ -109,21 +108,24 @@ public struct LocScale2LocalBFactorMap: Sendable {
 
     /// The local B of each of `voxels` (linear (z, y, x) indices in the box) of `source`'s experimental
     /// map, in the same order, with `threads` threads taking batches of 32 voxels from a shared counter.
-    /// `source` must hold every plane within `s/2` of the voxels' planes that lies in the box.
-    public func compute(_ source: WindowSource, voxels: [Int], threads: Int) -> LocalBFactors {
+    /// `source` must hold every plane within `s/2` of the voxels' planes that lies in the box; with
+    /// `singer`, `mask` holds the mask's values on the same planes as `source.experimental`.
+    public func compute(_ source: WindowSource, voxels: [Int], threads: Int,
+                        mask: UnsafeBufferPointer<Float>? = nil) -> LocalBFactors {
+        precondition(singer == nil || mask?.count == source.experimental.count, "the Singer cutoff needs the mask")
         var values = [Float](repeating: 0, count: voxels.count)
         let next = Atomic<Int>(0), chunk = 32
         voxels.withUnsafeBufferPointer { list in
             values.withUnsafeMutableBufferPointer { output in
-                let work = UnsafeSendable((list, output))
+                let work = UnsafeSendable((list, output, mask))
                 LocalScaling.runOnThreads(max(1, threads)) { _ in
                     let kernel = LocScale2LocalBFactorKernel(self)
-                    let (list, out) = work.value
+                    let (list, out, mask) = work.value
                     while true {
                         let first = next.add(chunk, ordering: .relaxed).oldValue
                         if first >= list.count { break }
                         for n in first ..< min(first + chunk, list.count) {
-                            out[n] = kernel.bfactor(at: list[n], from: source) ?? .nan
+                            out[n] = kernel.bfactor(at: list[n], from: source, mask: mask) ?? .nan
                         }
                     }
                 }
@@ -197,12 +199,19 @@ final class LocScale2LocalBFactorKernel {
     deinit { bin.deallocate(); sums.deallocate(); counts.deallocate() }
 
     /// B of voxel `index` in Å², nil when LocScale 2's fit is undefined there.
-    func bfactor(at index: Int, from source: WindowSource) -> Float? {
+    func bfactor(at index: Int, from source: WindowSource, mask: UnsafeBufferPointer<Float>?) -> Float? {
         let s = map.box, h = s / 2, shape = source.shape
         let x = index % shape.x, y = (index / shape.x) % shape.y, z = index / (shape.x * shape.y)
         guard x >= h && y >= h && z >= h else { return nil }
         let lz = min(z + h, shape.z) - (z - h), ly = min(y + h, shape.y) - (y - h), lx = min(x + h, shape.x) - (x - h)
-        guard let fit = map.fitBins[lz] else { return nil }
+        var bins = map.fitBins[lz]
+        if let singer = map.singer, let mask {
+            let count = Self.countAtLeast(LocScale2SingerCutoff.maskThreshold, mask, x - h, y - h, z - h, lz, ly, lx,
+                                          source)
+            let wilson = singer.local(maskVoxels: count, voxelSize: map.voxelSize, fscCutoff: map.fscCutoff)
+            bins = LocScale2LocalBFactorMap.fitBins(map.frequencies[lz], wilson: 1 / wilson, fsc: 1 / map.fscCutoff)
+        }
+        guard let fit = bins else { return nil }
         let norm = loadWindow(x - h, y - h, z - h, lz, ly, lx, from: source)
         map.plans.plan(lz, ly, lx).execute(cube, spectrum)
         sumBins(lz, ly, lx, below: fit.upperBound)
@@ -250,6 +259,21 @@ final class LocScale2LocalBFactorKernel {
         return squares.squareRoot()
     }
 
+    /// Voxels of the `(lz, ly, lx)` window from (x0, y0, z0) of `values` (laid out as `source.experimental`)
+    /// that are `≥ threshold`.
+    private static func countAtLeast(_ threshold: Float, _ values: UnsafeBufferPointer<Float>, _ x0: Int, _ y0: Int,
+                                     _ z0: Int, _ lz: Int, _ ly: Int, _ lx: Int, _ source: WindowSource) -> Int {
+        let shape = source.shape
+        var count = 0
+        for i in 0..<lz {
+            for j in 0..<ly {
+                let line = values.baseAddress! + ((z0 + i - source.firstPlane) * shape.y + y0 + j) * shape.x + x0
+                for k in 0..<lx where line[k] >= threshold { count += 1 }
+            }
+        }
+        return count
+    }
+
     /// Per bin `0 ..< bins` the sum and count of the half-spectrum's amplitudes `|F|`.
     private func sumBins(_ lz: Int, _ ly: Int, _ lx: Int, below bins: Int) {
         let s = map.box, half = s / 2 + 1, cutHalf = lx / 2 + 1
@@ -269,5 +293,37 @@ final class LocScale2LocalBFactorKernel {
                 }
             }
         }
+    }
+}
+
+/// LocScale 2's default Wilson cutoff of `get_local_bfactor_emmap` (`wilson_cutoff="singer"`, Singer 2021:
+/// `f = 0.309 · M^(−1/12)` for a molecular weight `M` in Da), as emmer computes it:
+/// - global (`find_wilson_cutoff(mask_path=…)` → `measure_mask_parameters(detailed_report=True)`): `M` =
+///   0.8 Da/Å³ × the volume of the mask voxels `≥ 0.99` (`count · apix³`, `apix³` in float32);
+/// - per centre (`measure_mask_parameters(mask=window)` → `find_wilson_cutoff(num_atoms=…)`): the window's
+///   voxels `≥ 0.99` as protein of 1.35 g/cm³ in atoms of 13.14 Da, `n = round(count · (apix · 1e−8)³ ·
+///   1.35 / 13.14 · N_A)`, `M = 13 · n` (no atoms: `M^(−1/12)` is infinite, the cutoff 0), clipped to
+///   `[1.5 · fsc_cutoff, global]` (numpy's `clip`: the global one when they cross).
+public struct LocScale2SingerCutoff: Sendable, Equatable {
+    /// The global cutoff, Å.
+    public let global: Double
+    /// emmer's `edge_threshold` (`binarise_map(mask, 0.99, threshold_type="gteq")`, compared in float32).
+    public static let maskThreshold: Float = 0.99
+
+    /// - Parameters:
+    ///   - maskVoxels: voxels of the whole mask `≥ maskThreshold` (a sum over the slabs).
+    ///   - voxelSize: the mask's x voxel size, Å.
+    public init(maskVoxels: Int, voxelSize: Double) {
+        let apix = Float(voxelSize)
+        let weight = Double(maskVoxels) * Double(powf(apix, 3)) * 0.8
+        global = 1 / (0.309 * pow(weight, -1.0 / 12))
+    }
+
+    /// The cutoff of a centre whose mask window has `maskVoxels` voxels `≥ maskThreshold`, Å.
+    func local(maskVoxels: Int, voxelSize: Double, fscCutoff: Double) -> Double {
+        let volume = Double(maskVoxels) * pow(voxelSize * 1e-8, 3)
+        let atoms = (1.35 * volume / 13.14 * 6.02214076e23).rounded(.toNearestOrEven)
+        let cutoff = 1 / (0.309 * pow(atoms * 13, -1.0 / 12))
+        return min(max(cutoff, fscCutoff * 1.5), global)
     }
 }
