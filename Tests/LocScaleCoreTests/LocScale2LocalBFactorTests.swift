@@ -26,7 +26,8 @@ struct LocScale2LocalBFactorTests {
         }
 
         var description: String {
-            "\(em) w\(window) \(wilsonCutoff.map { "\($0)" } ?? "singer")–\(fscResolution.map { "\($0)" } ?? "Nyquist") Å"
+            let to = fscResolution.map { "\($0)" } ?? "Nyquist"
+            return "\(em) w\(window) \(wilsonCutoff.map { "\($0)" } ?? "singer")–\(to) Å"
         }
 
         static func all() throws -> [OracleCase] {
@@ -39,7 +40,8 @@ struct LocScale2LocalBFactorTests {
     /// `body` with the whole of `map` as the source.
     static func withSource<T>(_ map: Volume, _ body: (WindowSource) -> T) -> T {
         map.values.withUnsafeBufferPointer { e in
-            body(WindowSource(experimental: e, model: e, shape: map.grid.shape, experimentalOutside: 0, modelOutside: 0))
+            body(WindowSource(experimental: e, model: e, shape: map.grid.shape, experimentalOutside: 0,
+                              modelOutside: 0))
         }
     }
 
@@ -56,7 +58,9 @@ struct LocScale2LocalBFactorTests {
         let voxels = oracle.centresZYX.map { ($0[0] * shape.y + $0[1]) * shape.x + $0[2] }
         let result = withSource(map) { source in
             guard let mask else { return ls2.compute(source, voxels: voxels, threads: threads) }
-            return mask.values.withUnsafeBufferPointer { ls2.compute(source, voxels: voxels, threads: threads, mask: $0) }
+            return mask.values.withUnsafeBufferPointer {
+                ls2.compute(source, voxels: voxels, threads: threads, mask: $0)
+            }
         }
         return (result, voxels)
     }
@@ -76,10 +80,11 @@ struct LocScale2LocalBFactorTests {
             worst = max(worst, relative)
             #expect(relative <= 1e-6, "B \(ours), LocScale 2 \(expected)")
         }
-        print("\(oracle): \(oracle.bfactors.count) centres, \(result.failedFits) failed, largest relative difference \(worst)")
+        print("\(oracle): \(oracle.bfactors.count) centres, \(result.failedFits) failed, "
+              + "largest relative difference \(worst)")
     }
 
-    @Test("a flat map: every fit fails (B 0, counted), also the 7³ corner window LocScale 2 fits to its rounding noise")
+    @Test("a flat map: every fit fails (B 0, counted), also the 7³ corner window LocScale 2 fits to rounding noise")
     func flatMap() throws {
         let oracle = try #require(try OracleCase.all().first { $0.em == "ls2b_flat.mrc" })
         // LocScale 2 raises (log 0) for the 12³ windows; for the 7³ corner window numpy's float32 FFT leaves

@@ -6,7 +6,8 @@
 // voxel at each stride. The noise variance is the noise region's (`LocalBFactorNoise`). The B
 // map does not depend on the mode or the padding.
 //
-//   swift run -c release localscale-bfactor-bench EM MODEL MASK OUTDIR [sample] [threads] [repeats] [strides] [locscale2]
+//   swift run -c release localscale-bfactor-bench EM MODEL MASK OUTDIR [sample] [threads] [repeats] [strides]
+//                                                 [locscale2]
 // (`locscale2`: LocScale 2's definition too, `LocScale2LocalBFactorMap`, into bfactor-ls2.mrc.)
 import Foundation
 import LocScaleCore

@@ -3,8 +3,8 @@ import Synchronization
 
 /// LocScale 2.4.1's local B factor (`--compat locscale2`, issue 14 item 3), per voxel as its bundled
 /// emmer computes it for one centre: `get_local_bfactor_emmap(emmap_path, center, fsc_resolution, boxsize,
-/// standard_notation=True, wilson_cutoff=...)` (include/emmer/ndimage/map_tools.py) with its fixed Wilson
-/// cutoff branch. LocScale 2's scaling pipeline itself computes no B map. Matched against LocScale 2 by
+/// standard_notation=True, wilson_cutoff=...)` (include/emmer/ndimage/map_tools.py), either Wilson cutoff
+/// branch. LocScale 2's scaling pipeline itself computes no B map. Matched against LocScale 2 by
 /// Tests/Fixtures/make-ls2-bfactor-oracle.py. The steps, in its words:
 /// 1. `extract_window(emmap, center, boxsize)` (map_utils.py): box `s` = `round_up_to_even(window)`,
 ///    the slice `[c − s/2 : c + s/2]` on each axis of the (z, y, x) array — the centre at index `s/2`
@@ -245,9 +245,10 @@ final class LocScale2LocalBFactorKernel {
         precondition(source.planes.contains(z0) && source.planes.contains(z0 + lz - 1),
                      "planes \(z0) ..< \(z0 + lz) are not in the slab \(source.planes)")
         var squares = 0.0
+        let first = source.experimental.baseAddress! + ((z0 - source.firstPlane) * shape.y + y0) * shape.x + x0
         for i in 0..<lz {
             for j in 0..<ly {
-                let line = source.experimental.baseAddress! + ((z0 + i - source.firstPlane) * shape.y + y0 + j) * shape.x + x0
+                let line = first + (i * shape.y + j) * shape.x
                 let row = cube.pointer + (i * ly + j) * lx
                 for k in 0..<lx {
                     let v = line[k]
