@@ -26,8 +26,8 @@ public struct GuinierRange: Codable, Sendable, Equatable {
 /// 3. the white-noise power subtracted, `N = σ² · Σ h³²` (the apodised window's expected noise
 ///    power per coefficient; σ² the map's noise variance, `LocalBFactorNoise`; none when nil);
 /// 4. the shells with `1/from ≤ f ≤ min(1/to, Nyquist)`, in increasing order, up to (not
-///    including) the first whose corrected power `P − N` is not above `N` (the signal no longer
-///    above the noise); an unweighted least-squares line `ln(P − N) = a + slope · f²` through
+///    including) the first whose corrected power `P − N` is not above `N/2` (the signal sunk
+///    below half the noise); an unweighted least-squares line `ln(P − N) = a + slope · f²` through
 ///    them and `B = −2 · slope` Å² — amplitude ∝ `exp(−B f²/4)`, LocScale 2's "standard notation".
 /// Fewer than 3 shells, or a non-finite B, give B = 0, counted in `LocalBFactors.failedFits`.
 ///
@@ -236,7 +236,7 @@ final class LocalBFactorKernel {
         var count = 0
         for (b, s) in map.fitShells.enumerated() {
             let corrected = sums[s] / map.shellCounts[s] - noise
-            guard corrected > noise else { break }
+            guard corrected > 0.5 * noise else { break }
             logs[b] = log(corrected)
             count += 1
         }
