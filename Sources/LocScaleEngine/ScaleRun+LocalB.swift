@@ -173,3 +173,46 @@ extension ScaleRun {
         return (values, slabs.reduce(0) { $0 + $1.bytesRead })
     }
 }
+
+/// What `--report` shows of the local B map: the histogram of the fitted voxels' B and the map's
+/// three central slices (their contrast from percentiles inside the mask, as the maps').
+struct LocalBReport {
+    /// Fitted voxels per bin over `range` (Å²), over all ranks.
+    let counts: [Int]
+    let range: ClosedRange<Double>
+    let slices: CentralSlices
+    let voxels: Int, failedFits: Int
+
+    static let bins = 60
+
+    /// The report's section.
+    func html(maskSlices: CentralSlices?) -> String {
+        let percent = formatDecimal(100 * Double(failedFits) / Double(max(voxels, 1)), digits: 1)
+        let histogram = SVGPlot.histogram(counts: counts, range: range, title: "Local B, \(voxels - failedFits) fitted voxels",
+                                          xLabel: "B (Å²)")
+        let masks = maskSlices?.images.map(\.rows)
+        let images = slices.images.enumerated().map { i, image in
+            "<figure>\(sliceImage(image.rows, mask: masks?[i], title: "local B, \(image.title)"))</figure>"
+        }
+        return "<h2>Local B map</h2><p>\(voxels) voxels, \(failedFits) failed fits (\(percent) %) set to 0 "
+            + "(left out of the histogram).</p><figure>\(histogram)</figure><div>" + images.joined() + "</div>"
+    }
+}
+
+extension LocalBSlab {
+    /// The report's view of the map, on rank 0 (nil elsewhere): the histogram's counts added over
+    /// the ranks and three planes gathered, no map. Collective.
+    func report(planes: RankPlanes, shape: XYZ<Int>, comm: Communicator) throws -> LocalBReport? {
+        let fitted = values.filter { $0 != 0 }.map(Double.init)
+        let low = try comm.allReduceMin([fitted.min() ?? .infinity])[0]
+        let high = try comm.allReduceMax([fitted.max() ?? -.infinity])[0]
+        let range = low <= high ? low...high : 0...0
+        let local = low <= high ? SVGPlot.binned(fitted, bins: LocalBReport.bins, range: range)
+            : [Int](repeating: 0, count: LocalBReport.bins)
+        let counts = try comm.allReduceSum(local.map(Double.init)).map { Int($0) }
+        let slices = try CentralSlices.gathered(values, planes: planes.tiling, layout: planes.tilings, shape: shape,
+                                                communicator: comm)
+        return slices.map { LocalBReport(counts: low <= high ? counts : [], range: range, slices: $0, voxels: voxels,
+                                         failedFits: failedFits) }
+    }
+}

@@ -99,6 +99,7 @@ public struct ScaleRun {
             clock.timings.bytesWritten += written.bytes
         }
         let validations = try maps.report?.validations(output: values, atoms: job.model.atoms, communicator: comm)
+        let localBReport = try maps.report == nil ? nil : localB?.report(planes: planes, shape: setup.shape, comm: comm)
         clock.end(.write)
         let table = TimingTable(rows: try comm.allGather(clock.timings.row), ranks: comm.size)
         try comm.rootTries {
@@ -111,7 +112,8 @@ public struct ScaleRun {
                 try table.writeJSON(to: path, threads: job.threads, in: outputs)
             }
             if let directory = job.outputs.reportDirectory, let validations {
-                try writeReport(validations, to: directory, setup: setup, timings: table.text, in: outputs)
+                try writeReport(validations, to: directory, setup: setup, timings: table.text, localB: localBReport,
+                                in: outputs)
             }
             try outputs.commit()
             for stale in outputs.removedStaleFiles {
@@ -185,7 +187,7 @@ public struct ScaleRun {
 
     /// The validations of the input and the output side by side (the report folder).
     private func writeReport(_ validations: [MapValidation], to directory: String, setup: RunSetup, timings: String,
-                             in outputs: OutputFiles) throws {
+                             localB: LocalBReport?, in outputs: OutputFiles) throws {
         let experimental = switch job.experimental {
         case .map(let path): path
         case .halfMaps(let first, let second): "average of \(first) and \(second)"
@@ -195,7 +197,7 @@ public struct ScaleRun {
             ("window", "\(setup.window) voxels"), ("rule", setup.rule.reportName),
             ("ranks × threads", "\(comm.size) × \(job.threads)"),
             ("command line", job.provenance.commandLine.joined(separator: " ")), ("version", job.provenance.build)]
-        try ValidationReport(validations: validations, parameters: parameters, timings: timings)
+        try ValidationReport(validations: validations, parameters: parameters, timings: timings, localB: localB)
             .write(to: directory, in: outputs)
         validations.flatMap(\.lines).forEach { logger.info("\($0)") }
     }

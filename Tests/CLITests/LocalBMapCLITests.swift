@@ -108,6 +108,26 @@ struct LocalBMapCLITests {
         }
     }
 
+    @Test("--report: the local B section (histogram, three central slices) is the same for 1 and 3 ranks")
+    func report() throws {
+        let scratch = Scratch()
+        var sections: [String] = []
+        for n in [1, 3] {
+            let result = try SlabDataPathTests.scale(n, Self.arguments(0) + [
+                "--out", scratch.file("o.mrc"), "--bfactor-map", scratch.file("b.mrc"), "--report", scratch.file("r\(n)")])
+            try #require(result.status == 0, "np \(n): \(result.stderr)")
+            let html = try String(contentsOfFile: scratch.file("r\(n)/report.html"), encoding: .utf8)
+            let start = try #require(html.range(of: "<h2>Local B map</h2>"), "np \(n): no local B section")
+            let end = html[start.upperBound...].range(of: "<h2>")?.lowerBound ?? html.endIndex
+            sections.append(String(html[start.lowerBound ..< end]))
+        }
+        let c = Self.cases[0], fitted = c.bfactors.filter { $0 != 0 }.count
+        #expect(sections[0].contains("<p>\(fitted + c.failed) voxels, \(c.failed) failed fits"))
+        #expect(sections[0].contains("Local B, \(fitted) fitted voxels"))
+        for title in ["local B, x = 11", "local B, y = 9", "local B, z = 10"] { #expect(sections[0].contains(title)) }
+        #expect(sections[0] == sections[1])
+    }
+
     @Test("bad --guinier-from and --bfactor-stride: one usage line, exit 2")
     func badUsage() throws {
         let base = ["scale", "--em", "em.mrc", "--model-map", "model.mrc", "--mask", "mask.mrc", "--out", "/tmp/x.mrc"]
