@@ -83,7 +83,7 @@ extension ScaleRun {
         masked.mask = .file(mask.path)
         var scaling = ScaleRun(job: masked, communicator: comm, logger: logger)
         scaling.automaticMask = mask
-        scaling.outputs = runFiles
+        scaling.sharedOutputs = runFiles
         let summary = try scaling.run()
         // `maskFiles` lives to here: dropped earlier, it would remove the mask file while it is read.
         if job.outputs.maskOut == nil { maskFiles.discard() }

@@ -51,11 +51,11 @@ struct LocalBSlab {
     /// the bytes this rank wrote. Collective.
     func write(planes: Range<Int>, grid: Grid, to path: String, version: String, in outputs: OutputFiles,
                comm: Communicator) throws -> Int {
-        let fit = "\(formatDecimal(range.from)) Å to \(range.to.map { "\(formatDecimal($0)) Å" } ?? "Nyquist")"
+        let fit = "\(formatDecimal(range.from)) A to \(range.to.map { "\(formatDecimal($0)) A" } ?? "Nyquist")"
         let label = "localscale \(version): local B (A^2), Guinier \(fit), stride \(stride)"
         return try DistributedMRCWriter.write(planes: planes, values: values, grid: grid,
-                                              labels: [String(label.replacingOccurrences(of: "Å", with: "A").prefix(80))],
-                                              to: path, in: outputs, communicator: comm)
+                                              labels: [String(label.prefix(80))], to: path, in: outputs,
+                                              communicator: comm)
     }
 
     /// `/bfactor`'s attributes.
@@ -67,8 +67,8 @@ struct LocalBSlab {
         try file.setAttribute("voxels", [Double(voxels)], on: "/bfactor")
         try file.setAttribute("noise_corrected", noiseVariance == nil ? "no" : "yes", on: "/bfactor")
         try file.setAttribute("layout", """
-            (z, y, x), x fastest; B in Å² (amplitude ∝ exp(−B s²/4)); 0 outside the mask and where the fit failed; \
-            guinier_range in Å (NaN: Nyquist)
+            (z, y, x), x fastest; B in Å² (amplitude ∝ exp(−B s²/4)); 0 outside the mask and where the fit \
+            failed; guinier_range in Å (NaN: Nyquist)
             """, on: "/bfactor")
     }
 }
@@ -188,8 +188,8 @@ struct LocalBReport {
     /// The report's section.
     func html(maskSlices: CentralSlices?) -> String {
         let percent = formatDecimal(100 * Double(failedFits) / Double(max(voxels, 1)), digits: 1)
-        let histogram = SVGPlot.histogram(counts: counts, range: range, title: "Local B, \(voxels - failedFits) fitted voxels",
-                                          xLabel: "B (Å²)")
+        let histogram = SVGPlot.histogram(counts: counts, range: range,
+                                          title: "Local B, \(voxels - failedFits) fitted voxels", xLabel: "B (Å²)")
         let masks = maskSlices?.images.map(\.rows)
         let images = slices.images.enumerated().map { i, image in
             "<figure>\(sliceImage(image.rows, mask: masks?[i], title: "local B, \(image.title)"))</figure>"

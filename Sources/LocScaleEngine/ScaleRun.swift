@@ -31,9 +31,9 @@ public struct ScaleRun {
     let logger: Logger
     /// The mask the run computed, when `job.mask` names the file it was written to.
     var automaticMask: AutomaticMask?
-    /// Where the outputs go, committed together at the end (the automatic mask's `--mask-out` is
-    /// already in it).
-    var outputs = OutputFiles()
+    /// Where the automatic mask's run puts the outputs (`--mask-out` already in it), committed
+    /// together at the end; nil: a new set for each `run()`.
+    var sharedOutputs: OutputFiles?
 
     public init(job: ScaleJob, communicator: Communicator, logger: Logger) {
         self.job = job
@@ -45,6 +45,7 @@ public struct ScaleRun {
     public func run() throws -> ScaleSummary {
         if case .automatic(let fdr) = job.mask { return try runWithAutomaticMask(fdr: fdr) }
         let clock = PhaseClock()
+        let outputs = sharedOutputs ?? OutputFiles()
 
         // Headers (rank 0), then the voxels to scale per plane (every rank its share of the mask).
         let files = try InputFiles.open(job, communicator: comm, logger: logger)

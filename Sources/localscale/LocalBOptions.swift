@@ -8,8 +8,9 @@ struct ScaleLocalBOptions: ParsableArguments {
         Also write the local B map (MRC, mode 2, Å², the input's geometry; with --hdf5 also /bfactor): \
         per scaled voxel a Guinier fit of ln(power) against s² of the experimental map's own window \
         (minus its mean, Hann-apodised, unpadded FFT, the white noise of the confidence map's noise \
-        region subtracted), B = −2 · slope; 0 outside the mask and where fewer than 3 shells have \
-        signal above noise (counted in the summary). The same definition for every --pad-factor and \
+        region subtracted; none when that region is masked to zero, and the run says so), \
+        B = −2 · slope; 0 outside the mask and where fewer than 3 shells from --guinier-from on \
+        have power above 1.5 × the noise's (counted in the summary). The same definition for every --pad-factor and \
         both methods: fast mode also reads the experimental map's planes the windows need, rather \
         than using its filter bank's shell powers (those are the hard-edged window's spectra, which \
         follow the blur inversely).
