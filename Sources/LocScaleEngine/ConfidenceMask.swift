@@ -146,14 +146,16 @@ public enum ConfidenceMask {
         return RadixSort.sorted(p, carrying: index)
     }
 
-    /// The statistics of the voxels of `cubes` from every rank's planes, added plane by plane.
+    /// The statistics of the voxels of `cubes` from every rank's planes, added plane by plane
+    /// (`counting`: the planes of `planes` this rank adds, when the ranks' planes overlap).
     static func statistics(of cubes: VoxelCubes, _ values: [Float], planes: Range<Int>, shape: XYZ<Int>,
-                           comm: Communicator) throws -> SampleStatistics {
+                           counting: Range<Int>? = nil, comm: Communicator) throws -> SampleStatistics {
         let n = shape.z
-        let local = cubes.planeSums(values, held: planes, shape: shape)
+        let local = cubes.planeSums(values, held: planes, shape: shape, counting: counting)
         let sums = try comm.allReduceSum(local.sums + local.zeros)
         let mean = SampleStatistics.mean(sums: Array(sums[..<n]), count: cubes.voxelCount)
-        let squares = try comm.allReduceSum(cubes.planeSquares(values, held: planes, shape: shape, mean: mean))
+        let squares = try comm.allReduceSum(cubes.planeSquares(values, held: planes, shape: shape, mean: mean,
+                                                               counting: counting))
         return SampleStatistics(sums: Array(sums[..<n]), zeros: Array(sums[n...]), squares: squares,
                                 count: cubes.voxelCount)
     }

@@ -129,26 +129,48 @@ public struct ScaleOutputs: Codable, Equatable, Sendable {
     public var savedModelMap: String?
     /// The automatic mask (MRC, mode 2, 0 or 1; with `MaskChoice.automatic` only).
     public var maskOut: String?
+    /// The local B map (MRC, mode 2, Å², the input's geometry; `ScaleJob.localB`); with `hdf5`
+    /// also its `/bfactor`.
+    public var bfactorMap: String?
 
     public init(map: String? = nil, hdf5: String? = nil, timingsJSON: String? = nil, reportDirectory: String? = nil,
-                savedModelMap: String? = nil, maskOut: String? = nil) {
+                savedModelMap: String? = nil, maskOut: String? = nil, bfactorMap: String? = nil) {
         self.map = map
         self.hdf5 = hdf5
         self.timingsJSON = timingsJSON
         self.reportDirectory = reportDirectory
         self.savedModelMap = savedModelMap
         self.maskOut = maskOut
+        self.bfactorMap = bfactorMap
     }
 
     /// The files written, named by what they are ("--out" style names for messages).
     public var named: [NamedPath] {
         [map.map { NamedPath("--out", $0) }, hdf5.map { NamedPath("--hdf5", $0) },
          timingsJSON.map { NamedPath("--timings-json", $0) }, savedModelMap.map { NamedPath("--save-model-map", $0) },
-         maskOut.map { NamedPath("--mask-out", $0) }]
+         maskOut.map { NamedPath("--mask-out", $0) }, bfactorMap.map { NamedPath("--bfactor-map", $0) }]
             .compactMap { $0 }
             + (reportDirectory.map { ValidationReport.files(in: $0, maps: ["input", "output"]) } ?? [])
                 .map { NamedPath("--report", $0) }
     }
+}
+
+/// How the local B map (`ScaleOutputs.bfactorMap`, docs/KERNEL.md §8) is fitted.
+public struct LocalBOptions: Codable, Equatable, Sendable {
+    /// Low-resolution end of the Guinier fit, Å (the high end: the model's resolution, else Nyquist).
+    public var guinierFrom: Double
+    /// Lattice spacing of the voxels whose window is transformed (the others take their nearest
+    /// lattice voxel's B); nil: `defaultStride` of the method.
+    public var stride: Int?
+
+    public init(guinierFrom: Double = 10, stride: Int? = nil) {
+        self.guinierFrom = guinierFrom
+        self.stride = stride
+    }
+
+    /// The stride that keeps the B map's cost within its budget (benchmarks/RESULTS.md §15):
+    /// 2 in exact mode (≤ 10 % more), 4 in fast mode (≤ 20 % more).
+    public static func defaultStride(for method: ScalingMethod) -> Int { method == .exact ? 2 : 4 }
 }
 
 /// `scale`: local amplitude scaling of an experimental map to a model map.
@@ -171,11 +193,14 @@ public struct ScaleJob: Codable, Equatable, Sendable {
     /// Whether rank 0 shows a progress line on stderr.
     public var progress: Bool
     public var provenance: Provenance
+    /// The local B map's fit (used with `outputs.bfactorMap`).
+    public var localB: LocalBOptions
 
     public init(experimental: ExperimentalInput, model: ModelInput, mask: MaskChoice, rule: ScalingRule,
                 window: Int? = nil, method: ScalingMethod = .exact, fastExactShells: Int = 1, outputs: ScaleOutputs,
                 threads: Int, planning: FFTPlanning = .patient, wisdomFile: String? = nil, progress: Bool = false,
-                provenance: Provenance) {
+                provenance: Provenance, localB: LocalBOptions = LocalBOptions()) {
+        self.localB = localB
         self.experimental = experimental
         self.model = model
         self.mask = mask

@@ -21,15 +21,9 @@ struct AutomaticMask {
             + "(\(formatDecimal(100 * Double(maskedVoxels) / Double(voxelCount), digits: 1)) % of the box)"
     }
 
-    /// Rank 0: `/mask` of the HDF5 output, read back from the mask file.
-    func writeDataset(to file: HDF5Writer) throws {
-        let volume = try MRCFile.read(path: path).volume
-        try Self.writeHDF5Mask(volume.values, shape: volume.grid.shape, description: description, to: file)
-    }
-
-    /// `/mask`: float32 (z, y, x), 1 where a voxel was scaled and 0 elsewhere, chunked as `/map`.
-    static func writeHDF5Mask(_ values: [Float], shape s: XYZ<Int>, description: String, to file: HDF5Writer) throws {
-        try file.write(values, to: "/mask", dims: [s.z, s.y, s.x], chunk: [min(s.z, 16), s.y, s.x])
+    /// `/mask`'s attributes (its planes are written with `/map`, `ScaleRun.writeHDF5Map`: float32
+    /// (z, y, x), 1 where a voxel was scaled and 0 elsewhere, chunked as `/map`).
+    func setAttributes(on file: HDF5Writer) throws {
         try file.setAttribute("description", description, on: "/mask")
         try file.setAttribute("layout", "(z, y, x), x fastest; 1 = scaled, 0 = not", on: "/mask")
     }
@@ -45,8 +39,8 @@ extension ScaleRun {
     /// `scale` without `--mask`: every rank computes its planes of the FDR confidence mask of the
     /// experimental map (`ConfidenceMask`), the mask is written with MPI-IO to `--mask-out` (or
     /// to a temporary file next to the first output, removed at the end), and the run goes on as
-    /// if `--mask` had named that file. `--mask-out` is renamed into place after the other outputs.
-    /// Collective.
+    /// if `--mask` had named that file. `--mask-out` is one of the run's outputs, renamed into
+    /// place with the others when all are complete. Collective.
     func runWithAutomaticMask(fdr: Double) throws -> ScaleSummary {
         let start = Communicator.time
         try comm.rootTries {
@@ -69,7 +63,8 @@ extension ScaleRun {
         }
 
         let source = job.experimental.paths.joined(separator: " + ")
-        let maskFiles = OutputFiles()
+        let runFiles = OutputFiles()
+        let maskFiles = job.outputs.maskOut == nil ? OutputFiles() : runFiles
         let target = job.outputs.maskOut ?? ((job.outputs.map ?? job.outputs.hdf5 ?? "localscale") + ".automatic-mask")
         let label = "localscale \(job.provenance.version): confidence >= \(1 - fdr) of \(source)"
         _ = try DistributedMRCWriter.write(planes: planes, values: slab.mask, grid: grid, labels: [label], to: target,
@@ -88,9 +83,10 @@ extension ScaleRun {
         masked.mask = .file(mask.path)
         var scaling = ScaleRun(job: masked, communicator: comm, logger: logger)
         scaling.automaticMask = mask
+        scaling.sharedOutputs = runFiles
         let summary = try scaling.run()
         // `maskFiles` lives to here: dropped earlier, it would remove the mask file while it is read.
-        if job.outputs.maskOut != nil { try comm.rootTries { try maskFiles.commit() } } else { maskFiles.discard() }
+        if job.outputs.maskOut == nil { maskFiles.discard() }
         return ScaleSummary(table: summary.table, workImbalance: summary.workImbalance,
                             totalSeconds: summary.totalSeconds + maskSeconds)
     }

@@ -31,6 +31,9 @@ public struct ScaleRun {
     let logger: Logger
     /// The mask the run computed, when `job.mask` names the file it was written to.
     var automaticMask: AutomaticMask?
+    /// Where the automatic mask's run puts the outputs (`--mask-out` already in it), committed
+    /// together at the end; nil: a new set for each `run()`.
+    var sharedOutputs: OutputFiles?
 
     public init(job: ScaleJob, communicator: Communicator, logger: Logger) {
         self.job = job
@@ -42,7 +45,7 @@ public struct ScaleRun {
     public func run() throws -> ScaleSummary {
         if case .automatic(let fdr) = job.mask { return try runWithAutomaticMask(fdr: fdr) }
         let clock = PhaseClock()
-        let outputs = OutputFiles()
+        let outputs = sharedOutputs ?? OutputFiles()
 
         // Headers (rank 0), then the voxels to scale per plane (every rank its share of the mask).
         let files = try InputFiles.open(job, communicator: comm, logger: logger)
@@ -56,17 +59,20 @@ public struct ScaleRun {
 
         // This rank's planes of the maps, read; then its voxels scaled.
         let method = try MethodSlabs(setup: setup, communicator: comm, planning: job.planning, threads: job.threads)
+            .holding(localBPlanes(setup: setup, grid: files.grid), depth: setup.shape.z)
         let planes = method.planes(of: comm.rank)
         var maps = try SlabMaps(files, simulated: simulated, planes: planes, job: job, communicator: comm)
         simulated = nil
         clock.timings.bytesRead += maps.bytesRead
         if let plannedLine { logger.info("\(plannedLine)") }
         clock.end(.read)
+        let localB = try localBMap(maps, files: files, planes: planes, selection: selection, window: setup.window)
         var (values, workImbalance) = switch method {
         case .exact(let plan): try scaleExact(&maps, selection: selection, setup: setup, plan: plan, clock: clock)
         case .fast(let plan, let slabs):
             try scaleFast(&maps, selection: selection, setup: setup, plan: plan, slabs: slabs, clock: clock)
         }
+        localB?.count(in: clock, fast: setup.method.method == .fast)
         // Back to the model map's scale; a non-finite voxel stops the run before anything is written.
         let normalisation = maps.normalisation
         try comm.agree {
@@ -81,20 +87,24 @@ public struct ScaleRun {
                 planes: planes.tiling, values: values, grid: files.grid, labels: job.provenance.labels, to: path,
                 in: outputs, communicator: comm)
         }
+        if let localB, let path = job.outputs.bfactorMap {
+            clock.timings.bytesWritten += try localB.write(planes: planes.tiling, grid: files.grid, to: path,
+                                                           version: job.provenance.version, in: outputs, comm: comm)
+        }
         killForFaultTest(at: "write")
         var hdf5: HDF5Writer?
         if let path = job.outputs.hdf5 {
-            let written = try writeHDF5Map(values, planes: planes, grid: files.grid, setup: setup, to: path,
-                                           in: outputs)
+            let written = try writeHDF5Map(values, planes: planes, files: files, setup: setup, localB: localB,
+                                           to: path, in: outputs)
             hdf5 = written.file
             clock.timings.bytesWritten += written.bytes
         }
         let validations = try maps.report?.validations(output: values, atoms: job.model.atoms, communicator: comm)
+        let localBReport = try maps.report == nil ? nil : localB?.report(planes: planes, shape: setup.shape, comm: comm)
         clock.end(.write)
         let table = TimingTable(rows: try comm.allGather(clock.timings.row), ranks: comm.size)
         try comm.rootTries {
             if let hdf5 {
-                try automaticMask?.writeDataset(to: hdf5)
                 try table.write(to: hdf5)
                 try writeProvenance(to: hdf5)
                 try hdf5.close()
@@ -103,7 +113,8 @@ public struct ScaleRun {
                 try table.writeJSON(to: path, threads: job.threads, in: outputs)
             }
             if let directory = job.outputs.reportDirectory, let validations {
-                try writeReport(validations, to: directory, setup: setup, timings: table.text, in: outputs)
+                try writeReport(validations, to: directory, setup: setup, timings: table.text, localB: localBReport,
+                                in: outputs)
             }
             try outputs.commit()
             for stale in outputs.removedStaleFiles {
@@ -144,10 +155,12 @@ public struct ScaleRun {
             case (.exact, _):
                 method = .exact
                 _ = CubeFFT(padded: layout.padded, filled: w, planning: job.planning)
+                planLocalB(window: w)
                 methodText = "FFT box \(layout.padded)³"
             case (.fast, .exact(let padFactor)):
                 let box = FastBox(lower: selection.lower, upper: selection.upper, shape: grid.shape, window: w)
                 method = .fast(FastPlan(box: box, padFactor: padFactor, exactShells: job.fastExactShells))
+                planLocalB(window: w)
                 let shells = job.fastExactShells < 0 ? "every shell estimated"
                     : "exact powers of shells 0…\(job.fastExactShells)"
                 methodText = "fast method on a \(box.size.x)×\(box.size.y)×\(box.size.z) grid, "
@@ -175,7 +188,7 @@ public struct ScaleRun {
 
     /// The validations of the input and the output side by side (the report folder).
     private func writeReport(_ validations: [MapValidation], to directory: String, setup: RunSetup, timings: String,
-                             in outputs: OutputFiles) throws {
+                             localB: LocalBReport?, in outputs: OutputFiles) throws {
         let experimental = switch job.experimental {
         case .map(let path): path
         case .halfMaps(let first, let second): "average of \(first) and \(second)"
@@ -185,7 +198,7 @@ public struct ScaleRun {
             ("window", "\(setup.window) voxels"), ("rule", setup.rule.reportName),
             ("ranks × threads", "\(comm.size) × \(job.threads)"),
             ("command line", job.provenance.commandLine.joined(separator: " ")), ("version", job.provenance.build)]
-        try ValidationReport(validations: validations, parameters: parameters, timings: timings)
+        try ValidationReport(validations: validations, parameters: parameters, timings: timings, localB: localB)
             .write(to: directory, in: outputs)
         validations.flatMap(\.lines).forEach { logger.info("\($0)") }
     }

@@ -29,6 +29,14 @@ enum MethodSlabs {
         }
     }
 
+    /// Exact mode's split with every rank also holding the planes `estimator` reads for its slab
+    /// (the local B map; nil: unchanged). Fast mode's held planes stay its tiling: the B map reads
+    /// its halo apart (`LocalBSlab`), so that the filter bank's slabs do not grow.
+    func holding(_ estimator: (any LocalBEstimator)?, depth: Int) -> MethodSlabs {
+        guard let estimator, case .exact(let plan) = self else { return self }
+        return .exact(plan.holding { estimator.heldPlanes(for: $0, depth: depth) })
+    }
+
     /// Rank `rank`'s planes: in exact mode its slab of equal work and the planes its windows
     /// reach; in fast mode the box planes under its slab of the grid (the first rank also those
     /// below the grid, the last those above), which its grid slab is cut from.

@@ -32,6 +32,7 @@ struct ScaleCommand: ParsableCommand {
     @OptionGroup(title: "Inputs") var source: ModelSource
     @OptionGroup(title: "Method") var scaling: ScaleMethodOptions
     @OptionGroup(title: "Outputs") var outputs: ScaleOutputOptions
+    @OptionGroup(title: "Local B map") var localB: ScaleLocalBOptions
     @OptionGroup(title: "Performance") var performance: ScalePerformanceOptions
 
     func validate() throws {
@@ -39,6 +40,7 @@ struct ScaleCommand: ParsableCommand {
             throw ValidationError("--save-model-map needs --model")
         }
         let job = job()
+        try localB.validate(map: job.experimental.path, resolution: job.model.atoms?.options.resolution)
         let wisdom = job.wisdomFile.map { [NamedPath("--fftw-wisdom", $0)] } ?? []
         if let collision = NamedPath.firstCollision(outputs: job.outputs.named + wisdom, inputs: job.inputs) {
             throw ValidationError(collision)
@@ -47,12 +49,14 @@ struct ScaleCommand: ParsableCommand {
 
     /// The run the options describe.
     func job() -> ScaleJob {
-        ScaleJob(experimental: inputs.experimental, model: source.model, mask: inputs.mask,
-                 rule: scaling.compat == .locscale2 ? .locscale2 : .exact(padFactor: scaling.padFactor),
-                 window: scaling.window, method: scaling.method, fastExactShells: scaling.fastExactShells,
-                 outputs: outputs.outputs(maskOut: inputs.maskOutPath), threads: performance.threads,
-                 planning: performance.planning, wisdomFile: performance.wisdomFile(),
-                 progress: performance.showsProgress, provenance: .ofThisRun)
+        var files = outputs.outputs(maskOut: inputs.maskOutPath)
+        files.bfactorMap = localB.path
+        return ScaleJob(experimental: inputs.experimental, model: source.model, mask: inputs.mask,
+                        rule: scaling.compat == .locscale2 ? .locscale2 : .exact(padFactor: scaling.padFactor),
+                        window: scaling.window, method: scaling.method, fastExactShells: scaling.fastExactShells,
+                        outputs: files, threads: performance.threads, planning: performance.planning,
+                        wisdomFile: performance.wisdomFile(), progress: performance.showsProgress,
+                        provenance: .ofThisRun, localB: localB.options)
     }
 
     func run() throws {
@@ -76,7 +80,8 @@ struct ScaleCommand: ParsableCommand {
         let computeWall = table.compute.max() ?? 0
         let rate = Double(table.voxels) / max(computeWall, 1e-9)
         let coreMicroseconds = table.compute.reduce(0, +) * Double(job.threads) / Double(max(table.voxels, 1)) * 1e6
-        let outputs = [job.outputs.map, job.outputs.hdf5].compactMap { $0 }.joined(separator: " and ")
+        let outputs = [job.outputs.map, job.outputs.hdf5, job.outputs.bfactorMap].compactMap { $0 }
+            .joined(separator: " and ")
         lines.append("scaled \(table.voxels) voxels in \(formatDecimal(computeWall, digits: 2)) s (\(Int(rate)) voxels/s, "
                      + "\(formatDecimal(coreMicroseconds, digits: 1)) core-µs/voxel); "
                      + "total \(formatDecimal(summary.totalSeconds, digits: 2)) s; wrote \(outputs)")

@@ -88,6 +88,17 @@ struct AutomaticMaskTests {
         #expect(try MRCFile.read(path: scratch.file("m.mrc")).volume.values.contains(1))
     }
 
+    @Test("--mask-out is committed with the other outputs: a rank killed before the commit leaves none of them")
+    func maskOutCommittedTogether() throws {
+        let scratch = Scratch()
+        let killed = try MPITests.mpirun(2, Self.base + ["--threads", "1", "--out", scratch.file("o.mrc"),
+                                                         "--hdf5", scratch.file("o.h5"), "--mask-out", scratch.file("m.mrc")],
+                                         environment: ["LOCALSCALE_TEST_KILL_RANK": "1", "LOCALSCALE_TEST_KILL_AT": "write"])
+        #expect(killed.status != 0 && killed.stderr.contains("rank 1 exits"), "\(killed.stderr)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: scratch.path)
+        #expect(!left.contains("m.mrc") && !left.contains("o.mrc") && !left.contains("o.h5"), "\(left)")
+    }
+
     @Test("N = 1, 2, 3 ranks: the same mask, map and HDF5 /mask bit for bit")
     func ranks() throws {
         let scratch = Scratch()

@@ -26,4 +26,22 @@ struct ExactSlabPlanTests {
             }
         }
     }
+
+    @Test("holding the local B map's planes: cores unchanged, held = the union of both reaches; nil: unchanged",
+          arguments: [1, 2, 3, 4])
+    func holdingTheLocalBPlanes(stride: Int) {
+        let depth = Self.planeCounts.count, window = 8
+        let plan = ExactSlabPlan(window: window, rule: .exact(padFactor: 1), planeCounts: Self.planeCounts, ranks: 4)
+        let map = LocalBFactorMap(window: window, voxelSize: 1, noiseVariance: nil, stride: stride, planning: .estimate)
+        let widened = plan.holding { map.heldPlanes(for: $0, depth: depth) }
+        #expect(widened.partition == plan.partition)
+        for (rank, core) in plan.partition.ranges.enumerated() {
+            let needed = map.heldPlanes(for: core, depth: depth), held = plan.held[rank]
+            let union = core.isEmpty ? held
+                : min(held.lowerBound, needed.lowerBound) ..< max(held.upperBound, needed.upperBound)
+            #expect(widened.held[rank] == union, "stride \(stride), rank \(rank), core \(core)")
+        }
+        if stride == 1 { #expect(widened == plan) }
+        #expect(MethodSlabs.exact(plan).holding(nil, depth: depth).planes(of: 1).held == plan.held[1])
+    }
 }

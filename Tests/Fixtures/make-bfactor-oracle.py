@@ -9,7 +9,7 @@ Sources/LocScaleCore/Scaling/LocalBFactors.swift, docs/KERNEL.md §8), computed 
   s = round(|k|) of the wrapped frequency over the whole spectrum the mean power P(s) at
   f = s/(w*voxel); subtract the noise power N = sigma^2 * sum(hann^3 ** 2); over the shells with
   1/from <= f <= min(1/to, 1/(2*voxel)), in order, keep those before the first whose P - N is not
-  above N; least-squares line ln(P - N) = a + slope * f^2 and B = -2 * slope (A^2; amplitude
+  above N/2; least-squares line ln(P - N) = a + slope * f^2 and B = -2 * slope (A^2; amplitude
   ~ exp(-B f^2/4)). Fewer than 3 shells: B = 0 (a failed fit).
 
 Inputs: the committed oracle maps em.mrc (non-cubic, non-zero origin) and b_em.mrc (non-cubic,
@@ -17,7 +17,15 @@ non-zero nstart) with their masks (Tests/Fixtures/make_fixtures.py); sigma^2 a f
 the map's variance (or none). For each case a fixed, seeded choice of masked voxels (and the masked
 voxels nearest to two corners, whose cubes leave the box); voxels whose noise stop lies within
 1e-3 * N of the threshold are left out (float32 may decide them the other way). Writes
-Tests/Fixtures/data/bfactor_cases.json. Deterministic. Run:
+Tests/Fixtures/data/bfactor_cases.json.
+
+The `scale --bfactor-map` cases (CLI_CASES; Tests/CLITests/LocalBMapCLITests.swift): every masked
+voxel of the box, sigma^2 the population variance of the confidence map's noise region (LocScale
+2's four edge cubes, make-confidence-oracle.py's `cubes`, window 10 % of NZ rounded up to even),
+the fit's high end Nyquist; B of every voxel of the box (0 outside the mask) and the indices of
+the voxels left out as above. Writes Tests/Fixtures/data/bfactor_cli_cases.json.
+
+Deterministic. Run:
   python3 Tests/Fixtures/make-bfactor-oracle.py      (numpy, mrcfile)
 """
 import json
@@ -58,16 +66,62 @@ def bfactor(cube, voxel, lo, hi, sigma2):
     sel = np.flatnonzero((freq >= lo * (1 - tol)) & (freq <= hi * (1 + tol)))
     noise = sigma2 * np.sum(hann ** 2)
     corrected = mean_power[sel] - noise
-    above = corrected > noise
+    above = corrected > noise / 2
     m = int(np.argmin(above)) if not above.all() else sel.size
     examined = corrected[:min(m + 1, sel.size)]
-    margin = np.min(np.abs(examined - noise)) / noise if noise > 0 else math.inf
+    margin = np.min(np.abs(examined - noise / 2)) / noise if noise > 0 else math.inf
     if m < 3:
         return 0.0, m, margin
     x = freq[sel[:m]] ** 2
     y = np.log(corrected[:m])
     slope = np.sum((x - x.mean()) * (y - y.mean())) / np.sum((x - x.mean()) ** 2)
     return -2.0 * slope, m, margin
+
+
+# (experimental map, model map, mask, window, fit from A, stride) of `scale --bfactor-map`.
+CLI_CASES = (
+    ("em.mrc", "model.mrc", "mask.mrc", 8, 10.0, 1),
+    ("b_em.mrc", "b_model.mrc", "b_mask.mrc", 8, 9.0, 2),
+)
+
+
+def noise_variance(em):
+    """Population variance of the noise region's voxels (ARCHITECTURE 1.6), float64."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("confidence_oracle", os.path.join(HERE, "make-confidence-oracle.py"))
+    oracle = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(oracle)
+    edge = math.ceil(0.1 * em.shape[0])
+    w = edge if edge % 2 == 0 else edge + 1
+    return float(np.var(oracle.sample(em, oracle.cubes(em.shape, w))))
+
+
+def cli_cases():
+    cases = []
+    for em_name, model_name, mask_name, w, fit_from, stride in CLI_CASES:
+        em, vsize, origin, nstart = read_map(os.path.join(DATA, em_name))
+        mask = read_map(os.path.join(DATA, mask_name))[0]
+        voxel = sum(vsize) / 3
+        lo, hi = 1 / fit_from, 0.5 / voxel
+        sigma2 = noise_variance(em)
+        ext = extended(em, w, outside_mean(em, mask))
+        values = np.zeros(em.size)
+        uncertain, failed = [], 0
+        for i in np.flatnonzero(mask.ravel() >= 0.5):
+            c = lattice(np.unravel_index(i, em.shape), em.shape, stride)
+            b, m, margin = bfactor(cut_cube(ext, c, w), voxel, lo, hi, sigma2)
+            values[i] = b
+            failed += m < 3
+            if margin < 1e-3:
+                uncertain.append(int(i))
+        cases.append(dict(em=em_name, model=model_name, mask=mask_name, window=w, guinier_from=fit_from,
+                          stride=stride, noise_variance=sigma2, failed=failed, uncertain=uncertain,
+                          bfactors=[round(float(v), 6) for v in values]))
+        print("CLI %s w%d stride %d: sigma^2 %.6g, %d masked voxels, %d failed, %d uncertain" % (
+            em_name, w, stride, sigma2, int((mask >= 0.5).sum()), failed, len(uncertain)))
+    with open(os.path.join(DATA, "bfactor_cli_cases.json"), "w") as f:
+        json.dump(dict(generator="Tests/Fixtures/make-bfactor-oracle.py", cases=cases), f, indent=None)
+        f.write("\n")
 
 
 def main():
@@ -105,6 +159,7 @@ def main():
     with open(os.path.join(DATA, "bfactor_cases.json"), "w") as f:
         json.dump(dict(generator="Tests/Fixtures/make-bfactor-oracle.py", cases=cases), f, indent=1)
         f.write("\n")
+    cli_cases()
 
 
 if __name__ == "__main__":

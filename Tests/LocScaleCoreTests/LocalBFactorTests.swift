@@ -95,6 +95,29 @@ struct LocalBFactorTests {
         #expect(slab.bfactors.map(\.bitPattern) == inSlab.map { whole.bfactors[$0].bitPattern })
     }
 
+    @Test("heldPlanes: exactly the planes the windows of the voxels' lattice voxels reach, near the top edge too",
+          arguments: [1, 2, 3, 4, 5])
+    func heldPlanesAreTheWindowsPlanes(stride: Int) {
+        for (window, depth) in [(8, 20), (9, 17), (4, 12), (26, 64)] {
+            let map = LocalBFactorMap(window: window, voxelSize: 1, noiseVariance: nil, stride: stride,
+                                      planning: .estimate)
+            let shape = XYZ(1, 1, depth)
+            for first in 0..<depth {
+                for last in first..<depth {
+                    // Planes of the cubes of the lattice voxels of the voxels in first...last (one per plane).
+                    let reached = (first...last).flatMap { z -> [Int] in
+                        let c = map.latticeVoxel(z, shape: shape)
+                        return Array(c - window / 2 ..< c - window / 2 + window).filter { (0..<depth).contains($0) }
+                    }
+                    let expected = reached.min()! ..< reached.max()! + 1
+                    #expect(map.heldPlanes(for: first ..< last + 1, depth: depth) == expected,
+                            "w \(window), depth \(depth), stride \(stride), planes \(first)...\(last)")
+                }
+            }
+            #expect(map.heldPlanes(for: 5..<5, depth: depth).isEmpty)
+        }
+    }
+
     @Test("stride 2: each voxel takes its nearest lattice voxel's B, halves up, within the box")
     func lattice() {
         let map = LocalBFactorMap(window: 4, voxelSize: 1, noiseVariance: nil, stride: 2, planning: .estimate)

@@ -32,9 +32,12 @@ public struct VoxelCubes: Equatable, Sendable {
     /// voxels that are exactly 0, for the planes `held` given in `values`; 0 for other planes.
     /// Added over the ranks (each plane held by one) and then in plane order, these give
     /// `SampleStatistics` bit for bit for any split of the planes.
-    public func planeSums(_ values: [Float], held: Range<Int>, shape: XYZ<Int>) -> (sums: [Double], zeros: [Double]) {
+    /// `counting`: only these of the held planes (nil: all), for a rank whose held planes overlap
+    /// its neighbours'.
+    public func planeSums(_ values: [Float], held: Range<Int>, shape: XYZ<Int>,
+                          counting: Range<Int>? = nil) -> (sums: [Double], zeros: [Double]) {
         var sums = [Double](repeating: 0, count: shape.z), zeros = sums
-        for z in held {
+        for z in held.clamped(to: counting ?? held) {
             forEachSample(inPlane: z, held: held, shape: shape) { i in
                 sums[z] += Double(values[i])
                 if values[i] == 0 { zeros[z] += 1 }
@@ -45,9 +48,10 @@ public struct VoxelCubes: Equatable, Sendable {
 
     /// Per plane of the map: the sum of squared deviations from `mean` of the sample's values
     /// held in `values`; 0 for other planes.
-    public func planeSquares(_ values: [Float], held: Range<Int>, shape: XYZ<Int>, mean: Double) -> [Double] {
+    public func planeSquares(_ values: [Float], held: Range<Int>, shape: XYZ<Int>, mean: Double,
+                             counting: Range<Int>? = nil) -> [Double] {
         var squares = [Double](repeating: 0, count: shape.z)
-        for z in held {
+        for z in held.clamped(to: counting ?? held) {
             forEachSample(inPlane: z, held: held, shape: shape) { i in
                 let d = Double(values[i]) - mean
                 squares[z] += d * d

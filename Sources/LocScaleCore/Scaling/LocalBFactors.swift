@@ -26,8 +26,8 @@ public struct GuinierRange: Codable, Sendable, Equatable {
 /// 3. the white-noise power subtracted, `N = σ² · Σ h³²` (the apodised window's expected noise
 ///    power per coefficient; σ² the map's noise variance, `LocalBFactorNoise`; none when nil);
 /// 4. the shells with `1/from ≤ f ≤ min(1/to, Nyquist)`, in increasing order, up to (not
-///    including) the first whose corrected power `P − N` is not above `N` (the signal no longer
-///    above the noise); an unweighted least-squares line `ln(P − N) = a + slope · f²` through
+///    including) the first whose corrected power `P − N` is not above `N/2` (the signal sunk
+///    below half the noise); an unweighted least-squares line `ln(P − N) = a + slope · f²` through
 ///    them and `B = −2 · slope` Å² — amplitude ∝ `exp(−B f²/4)`, LocScale 2's "standard notation".
 /// Fewer than 3 shells, or a non-finite B, give B = 0, counted in `LocalBFactors.failedFits`.
 ///
@@ -84,7 +84,13 @@ public struct LocalBFactorMap: Sendable {
             frequencies[$0] >= lowest * (1 - tolerance) && frequencies[$0] <= highest * (1 + tolerance)
         }
         fitSquares = fitShells.map { frequencies[$0] * frequencies[$0] }
-        plan = RealToComplexPlan3D(nz: w, ny: w, nx: w, planning: planning)
+        plan = RealToComplexPlan3D(nz: w, ny: w, nx: w, planning: planning)  // as `prepare` makes it
+    }
+
+    /// Makes the FFT plan a map of `window` uses, so that it is in the process's FFTW wisdom
+    /// (a run exports rank 0's wisdom to the other ranks before they make their maps).
+    public static func prepare(window: Int, planning: FFTPlanning) {
+        _ = RealToComplexPlan3D(nz: window, ny: window, nx: window, planning: planning)
     }
 
     /// Shell `round(|k|)` of the coefficient (kz, ky, kx) of a `w³` spectrum (wrapped frequencies).
@@ -96,19 +102,22 @@ public struct LocalBFactorMap: Sendable {
 
     /// The lattice voxel whose B voxel `index` (linear (z, y, x) in a box of `shape`) takes:
     /// per axis the nearest multiple of `stride`, halves rounded up, within the box. It lies at
-    /// most `stride/2` planes from the voxel, so a slab needs `stride/2` planes more than the
-    /// window's halo on each side.
+    /// most `stride/2` planes from the voxel, except within `stride` planes of the box's last
+    /// plane (up to `stride − 1` there, for `stride ≥ 3`): `heldPlanes(for:depth:)` gives the
+    /// planes a slab needs.
     public func latticeVoxel(_ index: Int, shape: XYZ<Int>) -> Int {
         guard stride > 1 else { return index }
-        func nearest(_ c: Int, _ n: Int) -> Int { min((c + stride / 2) / stride, (n - 1) / stride) * stride }
         let x = index % shape.x, y = (index / shape.x) % shape.y, z = index / (shape.x * shape.y)
         return (nearest(z, shape.z) * shape.y + nearest(y, shape.y)) * shape.x + nearest(x, shape.x)
     }
 
+    /// The lattice coordinate voxel coordinate `c` of an axis of `n` voxels takes (nondecreasing in `c`).
+    private func nearest(_ c: Int, _ n: Int) -> Int { min((c + stride / 2) / stride, (n - 1) / stride) * stride }
+
     /// The local B of each of `voxels` (linear (z, y, x) indices in the box) of `source`'s
     /// experimental map, in the same order, with `threads` threads taking batches of 32 computed
-    /// voxels from a shared counter. `source` must hold every plane within `w/2` (plus
-    /// `stride/2`) of the voxels' planes, or they must lie outside the box.
+    /// voxels from a shared counter. `source` must hold `heldPlanes(for:depth:)` of the voxels'
+    /// planes.
     public func compute(_ source: WindowSource, voxels: [Int], threads: Int) -> LocalBFactors {
         let lattice = voxels.map { latticeVoxel($0, shape: source.shape) }
         let computed = stride > 1 ? Array(Set(lattice)).sorted() : voxels
@@ -144,6 +153,30 @@ public struct LocalBFactorMap: Sendable {
         }
         return LocalBFactors(bfactors: bfactors, failedFits: failed, computedVoxels: computed.count)
     }
+}
+
+extension LocalBFactorMap: LocalBEstimator {
+    /// The planes the windows of the (lattice voxels of the) voxels in `planes` reach, within
+    /// `0 ..< depth`: from `w/2` below the lowest lattice plane to `w − 1 − w/2` above the highest.
+    public func heldPlanes(for planes: Range<Int>, depth: Int) -> Range<Int> {
+        guard !planes.isEmpty else { return planes }
+        let c = window / 2
+        let lowest = nearest(planes.lowerBound, depth), highest = nearest(planes.upperBound - 1, depth)
+        return max(0, lowest - c) ..< min(depth, highest - c + window)
+    }
+}
+
+/// A per-voxel local B definition the engine runs on each rank's slab (`scale --bfactor-map`):
+/// `LocalBFactorMap` (docs/KERNEL.md §8), or another one (LocScale 2's, for `--compat locscale2`)
+/// — the engine knows only this protocol. Each voxel's B must depend on the planes
+/// `heldPlanes(for:depth:)` names only, so that any slab split gives the same bits.
+public protocol LocalBEstimator: Sendable {
+    /// The z-planes of a box of `depth` planes that `compute` reads for voxels whose planes lie in
+    /// `planes`, within `0 ..< depth` (empty for empty `planes`).
+    func heldPlanes(for planes: Range<Int>, depth: Int) -> Range<Int>
+    /// The local B (Å²) of each of `voxels` (linear (z, y, x) indices in the box) of `source`'s
+    /// experimental map, with `threads` threads; failed fits 0 and counted.
+    func compute(_ source: WindowSource, voxels: [Int], threads: Int) -> LocalBFactors
 }
 
 /// A local B map's values for a voxel list.
@@ -203,7 +236,7 @@ final class LocalBFactorKernel {
         var count = 0
         for (b, s) in map.fitShells.enumerated() {
             let corrected = sums[s] / map.shellCounts[s] - noise
-            guard corrected > noise else { break }
+            guard corrected > 0.5 * noise else { break }
             logs[b] = log(corrected)
             count += 1
         }

@@ -117,20 +117,39 @@ enum SVGPlot {
                           width: Double = 560, height: Double = 320) -> String {
         precondition(bins > 0)
         let finite = values.filter(\.isFinite)
+        let low = range?.lowerBound ?? finite.min(), high = range?.upperBound ?? finite.max()
+        let counts = low.flatMap { low in high.map { binned(finite, bins: bins, range: low...max(low, $0)) } }
+        return histogram(counts: counts ?? [], range: (low ?? 0)...max(low ?? 0, high ?? 0),
+                         skipped: values.count - finite.count, title: title, xLabel: xLabel, yLabel: yLabel,
+                         color: color, width: width, height: height)
+    }
+
+    /// Counts of `values` in `bins` equal bins over `range` (values outside it left out), the same
+    /// for any order of the values: per-rank counts add up to one process's.
+    static func binned(_ values: [Double], bins: Int, range: ClosedRange<Double>) -> [Int] {
+        let (low, high) = (range.lowerBound, range.upperBound)
+        let span = high > low ? high - low : 1
+        var counts = [Int](repeating: 0, count: bins)
+        for v in values where v >= low && v <= high { counts[min(bins - 1, Int((v - low) / span * Double(bins)))] += 1 }
+        return counts
+    }
+
+    /// The histogram of counts already binned over `range` (`counts` empty: "no data"); `skipped`
+    /// values left out are noted in the title.
+    static func histogram(counts: [Int], range: ClosedRange<Double>, skipped: Int = 0, title: String,
+                          xLabel: String, yLabel: String = "voxels", color: String = "#1f77b4",
+                          width: Double = 560, height: Double = 320) -> String {
+        let bins = counts.count
         let left = 70.0, right = 20.0, top = 30.0, bottom = 45.0
         let plotW = width - left - right, plotH = height - top - bottom
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
             + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\" font-size=\"11\">"
         out += "<rect x=\"0\" y=\"0\" width=\"\(Int(width))\" height=\"\(Int(height))\" fill=\"white\"/>"
-        let skipped = values.count - finite.count
         let note = skipped > 0 ? " (\(skipped) non-finite left out)" : ""
         out += "<text x=\"\(left)\" y=\"18\" font-size=\"13\" font-weight=\"bold\">\(escape(title + note))</text>"
-        guard let low = range?.lowerBound ?? finite.min(), let high = range?.upperBound ?? finite.max() else {
-            return out + "<text x=\"\(left)\" y=\"\(top + 20)\">no data</text></svg>"
-        }
+        guard bins > 0 else { return out + "<text x=\"\(left)\" y=\"\(top + 20)\">no data</text></svg>" }
+        let (low, high) = (range.lowerBound, range.upperBound)
         let span = high > low ? high - low : 1
-        var counts = [Int](repeating: 0, count: bins)
-        for v in finite where v >= low && v <= high { counts[min(bins - 1, Int((v - low) / span * Double(bins)))] += 1 }
         let tallest = Double(max(1, counts.max()!))
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
         out += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(plotW)\" height=\"\(plotH)\" fill=\"none\" stroke=\"#444\"/>"

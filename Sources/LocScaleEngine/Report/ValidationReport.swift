@@ -9,6 +9,8 @@ public struct ValidationReport {
     let parameters: [(String, String)]
     /// A per-rank timing table, when there is one.
     var timings: String?
+    /// The local B map's section (`scale --bfactor-map`).
+    var localB: LocalBReport?
 
     private static let colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
 
@@ -85,6 +87,7 @@ public struct ValidationReport {
                 "<figure>\(sliceImage(image.rows, mask: masks?[i], title: "\(v.name), \(image.title)"))</figure>"
             }.joined() + "</div>"
         }
+        if let localB { page += localB.html(maskSlices: validations.first?.maskSlices) }
         for v in validations where !v.residues.isEmpty {
             let worst = v.residues.filter { $0.correlation.isFinite }.sorted { $0.correlation < $1.correlation }.prefix(15)
             page += "<h2>Lowest per-residue RSCC, \(escape(v.name))</h2>"
