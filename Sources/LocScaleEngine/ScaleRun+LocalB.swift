@@ -18,6 +18,8 @@ struct LocalBSlab {
     let noiseVariance: Double?
     let range: GuinierRange
     let stride: Int
+    /// LocScale 2's definition (`--compat locscale2`) rather than `LocalBFactorMap`.
+    let locscale2: Bool
     /// Bytes this rank read for the halo its slab did not hold.
     let bytesRead: Int
 
@@ -25,7 +27,10 @@ struct LocalBSlab {
     func lines(path: String) -> [String] {
         let percent = formatDecimal(100 * Double(failedFits) / Double(max(voxels, 1)), digits: 1)
         var lines = ["local B map: \(voxels) voxels, \(failedFits) failed fits (\(percent) %) set to 0"]
-        if noiseVariance == nil {
+        if locscale2 {
+            lines.append("local B map: LocScale 2's definition (emmer get_local_bfactor_emmap, Wilson cutoff "
+                         + "\(formatDecimal(range.from)) Å): no noise correction, every voxel fitted")
+        } else if noiseVariance == nil {
             let reason = if let noise, noise.zeroFraction > ConfidenceError.zeroLimit {
                 "\(formatDecimal(100 * noise.zeroFraction, digits: 1)) % of its noise region is exactly 0 "
                     + "(solvent masked to zero)"
@@ -52,7 +57,8 @@ struct LocalBSlab {
     func write(planes: Range<Int>, grid: Grid, to path: String, version: String, in outputs: OutputFiles,
                comm: Communicator) throws -> Int {
         let fit = "\(formatDecimal(range.from)) A to \(range.to.map { "\(formatDecimal($0)) A" } ?? "Nyquist")"
-        let label = "localscale \(version): local B (A^2), Guinier \(fit), stride \(stride)"
+        let definition = locscale2 ? "LocScale 2 local B" : "local B"
+        let label = "localscale \(version): \(definition) (A^2), Guinier \(fit), stride \(stride)"
         return try DistributedMRCWriter.write(planes: planes, values: values, grid: grid,
                                               labels: [String(label.prefix(80))], to: path, in: outputs,
                                               communicator: comm)
@@ -66,6 +72,8 @@ struct LocalBSlab {
         try file.setAttribute("failed_fits", [Double(failedFits)], on: "/bfactor")
         try file.setAttribute("voxels", [Double(voxels)], on: "/bfactor")
         try file.setAttribute("noise_corrected", noiseVariance == nil ? "no" : "yes", on: "/bfactor")
+        try file.setAttribute("definition", locscale2 ? "locscale2 (emmer get_local_bfactor_emmap)" : "localscale",
+                              on: "/bfactor")
         try file.setAttribute("layout", """
             (z, y, x), x fastest; B in Å² (amplitude ∝ exp(−B s²/4)); 0 outside the mask and where the fit \
             failed; guinier_range in Å (NaN: Nyquist)
@@ -91,18 +99,30 @@ extension ScaleRun {
         job.outputs.bfactorMap == nil ? nil : localBEstimator(window: setup.window, grid: grid, noiseVariance: nil)
     }
 
-    /// The local B definition of the run (noise σ² in the normalised map's units²): for every rule
-    /// `LocalBFactorMap`; a LocScale 2 definition for `--compat locscale2` goes here.
+    /// The local B definition of the run (noise σ² in the normalised map's units²): `LocalBFactorMap`,
+    /// or with `--compat locscale2` LocScale 2's own (`LocScale2LocalBFactorMap`: no noise correction,
+    /// no stride, LocScale 2's x voxel size).
     func localBEstimator(window: Int, grid: Grid, noiseVariance: Double?) -> any LocalBEstimator {
-        LocalBFactorMap(window: window, voxelSize: grid.meanVoxelSize, range: localBRange,
-                        noiseVariance: noiseVariance, stride: localBStride, planning: job.planning)
+        if usesLocScale2LocalB {
+            return LocScale2LocalBFactorMap(window: window, voxelSize: grid.voxelSize.x, range: localBRange,
+                                            planning: job.planning)
+        }
+        return LocalBFactorMap(window: window, voxelSize: grid.meanVoxelSize, range: localBRange,
+                               noiseVariance: noiseVariance, stride: localBStride, planning: job.planning)
     }
+
+    /// `--compat locscale2`: the B map is LocScale 2's definition.
+    var usesLocScale2LocalB: Bool { job.rule == .locscale2 }
 
     /// Rank 0, while it plans: the FFT plans of the local B map (with `--bfactor-map`), so that
     /// they go into the wisdom every rank imports and every rank transforms the same way.
     func planLocalB(window: Int) {
         guard job.outputs.bfactorMap != nil else { return }
-        LocalBFactorMap.prepare(window: window, planning: job.planning)
+        if usesLocScale2LocalB {
+            _ = LocScale2LocalBFactorMap(window: window, voxelSize: 1, planning: job.planning)
+        } else {
+            LocalBFactorMap.prepare(window: window, planning: job.planning)
+        }
     }
 
     /// The Guinier fit's range: `--guinier-from` to the model's resolution, else Nyquist.
@@ -110,7 +130,9 @@ extension ScaleRun {
         GuinierRange(from: job.localB.guinierFrom, to: job.model.atoms?.options.resolution)
     }
 
-    var localBStride: Int { job.localB.stride ?? LocalBOptions.defaultStride(for: job.method) }
+    var localBStride: Int {
+        usesLocScale2LocalB ? 1 : job.localB.stride ?? LocalBOptions.defaultStride(for: job.method)
+    }
 
     /// This rank's planes of the local B map of the (normalised) experimental map, for the voxels
     /// of its tiling planes that are scaled. The noise σ² comes from the noise region's planes
@@ -121,7 +143,8 @@ extension ScaleRun {
                        window: Int) throws -> LocalBSlab {
         let grid = files.grid, shape = grid.shape, plane = shape.x * shape.y
         var noise: SampleStatistics?
-        if let region = NoiseRegion(shape: shape, window: NoiseRegion.defaultWindow(shape: shape)) {
+        if !usesLocScale2LocalB,
+           let region = NoiseRegion(shape: shape, window: NoiseRegion.defaultWindow(shape: shape)) {
             noise = try ConfidenceMask.statistics(of: region.cubes, maps.experimental, planes: planes.held,
                                                   shape: shape, counting: planes.tiling, comm: comm)
         }
@@ -154,6 +177,7 @@ extension ScaleRun {
         let totals = try comm.allReduceSum([Double(voxels.count), Double(result.failedFits)])
         return LocalBSlab(values: values, voxels: Int(totals[0]), failedFits: Int(totals[1]), noise: noise,
                           noiseVariance: variance, range: localBRange, stride: localBStride,
+                          locscale2: usesLocScale2LocalB,
                           bytesRead: lower.bytes + upper.bytes)
     }
 

@@ -13,7 +13,10 @@ struct ScaleLocalBOptions: ParsableArguments {
         have power above 1.5 × the noise's (counted in the summary). The same definition for every --pad-factor and \
         both methods: fast mode also reads the experimental map's planes the windows need, rather \
         than using its filter bank's shell powers (those are the hard-edged window's spectra, which \
-        follow the blur inversely).
+        follow the blur inversely). With --compat locscale2: LocScale 2's own definition (its emmer's \
+        get_local_bfactor_emmap: the raw window's radial mean amplitude, ln A against s² from \
+        --guinier-from, B = −4 · slope, no noise correction, every voxel; on the synthetic ribosome it \
+        follows the blur inversely, r −0.83).
         """, valueName: "bfactor.mrc"))
     var path: String?
 
@@ -37,13 +40,16 @@ struct ScaleLocalBOptions: ParsableArguments {
     /// Usage checks: the settings need `--bfactor-map`; the stride is positive; the fit's low end
     /// lies above its high end — the model's resolution, else Nyquist of `map` (checked when its
     /// header can be read; otherwise the run names the file).
-    func validate(map: String, resolution: Double?) throws {
+    func validate(map: String, resolution: Double?, locscale2: Bool) throws {
         if path == nil {
             for (option, given) in [("--guinier-from", guinierFrom != nil), ("--bfactor-stride", stride != nil)]
             where given { throw ValidationError("\(option) needs --bfactor-map") }
             return
         }
         if let stride, stride < 1 { throw ValidationError("--bfactor-stride \(stride): must be at least 1") }
+        if locscale2, stride != nil {
+            throw ValidationError("--bfactor-stride: LocScale 2's local B (--compat locscale2) fits every voxel")
+        }
         guard let guinierFrom else { return }
         let text = formatDecimal(guinierFrom)
         guard guinierFrom > 0 else { throw ValidationError("--guinier-from \(text): must be positive (Å)") }

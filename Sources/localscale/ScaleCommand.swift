@@ -40,7 +40,8 @@ struct ScaleCommand: ParsableCommand {
             throw ValidationError("--save-model-map needs --model")
         }
         let job = job()
-        try localB.validate(map: job.experimental.path, resolution: job.model.atoms?.options.resolution)
+        try localB.validate(map: job.experimental.path, resolution: job.model.atoms?.options.resolution,
+                            locscale2: job.rule == .locscale2)
         let wisdom = job.wisdomFile.map { [NamedPath("--fftw-wisdom", $0)] } ?? []
         if let collision = NamedPath.firstCollision(outputs: job.outputs.named + wisdom, inputs: job.inputs) {
             throw ValidationError(collision)

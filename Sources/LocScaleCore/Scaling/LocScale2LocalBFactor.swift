@@ -328,3 +328,17 @@ public struct LocScale2SingerCutoff: Sendable, Equatable {
         return min(max(cutoff, fscCutoff * 1.5), global)
     }
 }
+
+/// `scale --bfactor-map` with `--compat locscale2`: LocScale 2's definition with the fixed Wilson
+/// cutoff (`range.from`), every voxel its own fit.
+extension LocScale2LocalBFactorMap: LocalBEstimator {
+    /// The planes `[c − s/2, c + s/2)` of every centre plane `c` of `planes`, within the box.
+    public func heldPlanes(for planes: Range<Int>, depth: Int) -> Range<Int> {
+        guard !planes.isEmpty else { return planes }
+        return max(0, planes.lowerBound - box / 2) ..< min(depth, planes.upperBound - 1 + box / 2)
+    }
+
+    public func compute(_ source: WindowSource, voxels: [Int], threads: Int) -> LocalBFactors {
+        compute(source, voxels: voxels, threads: threads, mask: nil)
+    }
+}
