@@ -78,7 +78,8 @@ public enum ConfidenceMask {
     /// Reads this rank's `planes` of the experimental map (the average of two half maps) and
     /// computes them; `window` nil = `NoiseRegion.defaultWindow`.
     /// - Throws: `AgreedFailure` on every rank, with one line naming the file: unreadable or
-    ///   non-finite input, half maps of different shapes, or a `ConfidenceError`.
+    ///   non-finite input (or average of the half maps), half maps on different grids, or a
+    ///   `ConfidenceError`.
     public static func compute(experimental: ExperimentalInput, planes: Range<Int>, window: Int?, fdr: Double,
                                communicator: Communicator) throws -> ConfidenceSlab {
         let (shape, values) = try read(experimental, planes: planes, communicator: communicator)

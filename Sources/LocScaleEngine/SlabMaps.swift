@@ -94,10 +94,10 @@ struct SlabMaps {
             }
         }
 
-        let planesE = try ExperimentalPlanes.read(files.experimental, planes: planes.held, checked: planes.tiling,
-                                                  communicator: comm)
-        experimental = planesE.values
-        bytes += planesE.bytesRead
+        let experimentalPlanes = try ExperimentalPlanes.read(files.experimental, planes: planes.held,
+                                                             checked: planes.tiling, communicator: comm)
+        experimental = experimentalPlanes.values
+        bytes += experimentalPlanes.bytesRead
         if let reader = files.model {
             model = try read(reader, planes.held)
         } else if let simulated {
