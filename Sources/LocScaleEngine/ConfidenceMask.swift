@@ -11,6 +11,8 @@ public struct ConfidenceSlab: Sendable {
     public let confidence: [Float]
     /// 1 where the confidence is at least `1 − fdr`, else 0; the same layout.
     public let mask: [Float]
+    /// The test that made `mask`, to classify voxels of other planes (the same on every rank).
+    public let test: ConfidenceTest
     /// The noise region and its statistics.
     public let region: NoiseRegion
     public let noise: SampleStatistics
@@ -21,6 +23,46 @@ public struct ConfidenceSlab: Sendable {
 
     /// Fraction of the whole map's voxels in the mask.
     public var maskedFraction: Double { Double(maskedVoxels) / Double(voxelCount) }
+}
+
+/// The voxel test of an FDR confidence map, the same on every rank once the candidates of every
+/// rank are known: it classifies the voxels of any planes of the map as `ConfidenceMask.compute`
+/// classifies its own (a voxel of another rank's planes gets the bits that rank gave it).
+public struct ConfidenceTest: Sendable {
+    let shape: XYZ<Int>
+    let ball: ConfidenceBall
+    let noise: SampleStatistics
+    /// p-values at or above it have `q = 1` (`FDRConfidence.candidateBound`).
+    let bound: Double
+    /// Every rank's candidate p-values, ascending, and their adjusted values `q`.
+    let sorted: [Double]
+    let adjustedQ: [Double]
+    let fdr: Double
+
+    init(shape: XYZ<Int>, ball: ConfidenceBall, noise: SampleStatistics, bound: Double, sorted: [Double],
+         adjusted: [Double], fdr: Double) {
+        (self.shape, self.ball, self.noise, self.bound, self.sorted, adjustedQ, self.fdr)
+            = (shape, ball, noise, bound, sorted, adjusted, fdr)
+    }
+
+    /// `q` of each of `local`'s candidates (`ConfidenceMask.candidates`).
+    func adjusted(_ local: (values: [Double], payload: [Int])) -> [Double] {
+        FDRConfidence.lookup(local.values, in: sorted, adjusted: adjustedQ)
+    }
+
+    /// Whether a voxel of adjusted p-value `q` is in the mask: confidence `1 − q` ≥ `1 − fdr`.
+    @inline(__always)
+    func isMasked(q: Double) -> Bool { 1 - q >= 1 - fdr }
+
+    /// The mask (1 in, 0 out) of the planes `planes` of the map, given in `values`.
+    public func mask(_ values: [Float], planes: Range<Int>) -> [Float] {
+        precondition(values.count == planes.count * shape.x * shape.y, "values do not fill the planes")
+        let local = ConfidenceMask.candidates(values, planes: planes, shape: shape, ball: ball, noise: noise,
+                                              bound: bound)
+        var mask = [Float](repeating: 0, count: values.count)
+        for (i, q) in zip(local.payload, adjusted(local)) where isMasked(q: q) { mask[i] = 1 }
+        return mask
+    }
 }
 
 /// The FDR confidence map and mask of a map split into z-slabs over the ranks, the same bit for
@@ -36,10 +78,11 @@ public enum ConfidenceMask {
     /// Reads this rank's `planes` of the experimental map (the average of two half maps) and
     /// computes them; `window` nil = `NoiseRegion.defaultWindow`.
     /// - Throws: `AgreedFailure` on every rank, with one line naming the file: unreadable or
-    ///   non-finite input, half maps of different shapes, or a `ConfidenceError`.
+    ///   non-finite input (or average of the half maps), half maps on different grids, or a
+    ///   `ConfidenceError`.
     public static func compute(experimental: ExperimentalInput, planes: Range<Int>, window: Int?, fdr: Double,
                                communicator: Communicator) throws -> ConfidenceSlab {
-        let (shape, values) = try communicator.agree { try read(experimental, planes: planes) }
+        let (shape, values) = try read(experimental, planes: planes, communicator: communicator)
         return try compute(values: values, planes: planes, shape: shape, path: experimental.path, window: window,
                            fdr: fdr, communicator: communicator)
     }
@@ -67,20 +110,19 @@ public enum ConfidenceMask {
             }
         }
         let testedVoxels = Int(try comm.allReduceSum([Double(tested)])[0])
-        let local = candidates(values, planes: planes, shape: shape, ball: ball, noise: noise,
-                               bound: FDRConfidence.candidateBound(count: testedVoxels))
+        let bound = FDRConfidence.candidateBound(count: testedVoxels)
+        let local = candidates(values, planes: planes, shape: shape, ball: ball, noise: noise, bound: bound)
         let gathered = try comm.allGatherVariable(local.values)
         let sorted = SortedRuns.merge(gathered.values, counts: gathered.counts)
-        let q = FDRConfidence.adjusted(sorted: sorted, count: testedVoxels)
-        let localQ = FDRConfidence.lookup(local.values, in: sorted, adjusted: q)
+        let test = ConfidenceTest(shape: shape, ball: ball, noise: noise, bound: bound, sorted: sorted,
+                                  adjusted: FDRConfidence.adjusted(sorted: sorted, count: testedVoxels), fdr: fdr)
 
         var confidence = [Float](repeating: 0, count: values.count)
         var mask = [Float](repeating: 0, count: values.count)
         var masked = 0
-        for (i, q) in zip(local.payload, localQ) {
-            let c = 1 - q
-            confidence[i] = Float(c)
-            if c >= 1 - fdr {
+        for (i, q) in zip(local.payload, test.adjusted(local)) {
+            confidence[i] = Float(1 - q)
+            if test.isMasked(q: q) {
                 mask[i] = 1
                 masked += 1
             }
@@ -96,8 +138,8 @@ public enum ConfidenceMask {
                 throw ConfidenceError.signalInNoise(path: path, region: region.summary, percent: 100 * noiseFraction)
             }
         }
-        return ConfidenceSlab(planes: planes, confidence: confidence, mask: mask, region: region, noise: noise,
-                              testedVoxels: testedVoxels, maskedVoxels: Int(counts[0]),
+        return ConfidenceSlab(planes: planes, confidence: confidence, mask: mask, test: test, region: region,
+                              noise: noise, testedVoxels: testedVoxels, maskedVoxels: Int(counts[0]),
                               voxelCount: shape.x * shape.y * shape.z)
     }
 
@@ -160,22 +202,19 @@ public enum ConfidenceMask {
                                 count: cubes.voxelCount)
     }
 
-    /// This rank's planes of the experimental map (the float32 average of two half maps, as
-    /// `scale` forms it), checked finite, and the map's shape.
-    static func read(_ experimental: ExperimentalInput, planes: Range<Int>) throws -> (XYZ<Int>, [Float]) {
-        let readers = try experimental.paths.map { try MRCSlabReader(path: $0) }
-        let shape = readers[0].grid.shape
-        for reader in readers.dropFirst() where reader.grid.shape != shape {
-            func text(_ s: XYZ<Int>) -> String { "\(s.x)×\(s.y)×\(s.z) voxels" }
-            throw ScalingInputError.gridMismatch(path: reader.path, property: "shape", value: text(reader.grid.shape),
-                                                 referencePath: readers[0].path, referenceValue: text(shape))
+    /// This rank's `planes` of the experimental map as `scale` forms it (`ExperimentalPlanes`;
+    /// half maps on one grid, `ScalingInputs.checkSameGrid`), its planes `checked` (default: all)
+    /// checked finite, and the map's shape. Collective; failures are agreed.
+    static func read(_ experimental: ExperimentalInput, planes: Range<Int>, checked: Range<Int>? = nil,
+                     communicator comm: Communicator) throws -> (XYZ<Int>, [Float]) {
+        let readers = try comm.agree {
+            let readers = try experimental.paths.map { try MRCSlabReader(path: $0) }
+            for reader in readers.dropFirst() {
+                try ScalingInputs.checkSameGrid(reader.grid, of: reader.path, as: readers[0].grid, of: readers[0].path)
+            }
+            return readers
         }
-        let slabs = try readers.map { reader in
-            let slab = try reader.read(planes: planes)
-            try slab.checkFinite()
-            return slab
-        }
-        guard slabs.count == 2 else { return (shape, slabs[0].values) }
-        return (shape, zip(slabs[0].values, slabs[1].values).map { 0.5 * ($0 + $1) })
+        let read = try ExperimentalPlanes.read(readers, planes: planes, checked: checked ?? planes, communicator: comm)
+        return (readers[0].grid.shape, read.values)
     }
 }

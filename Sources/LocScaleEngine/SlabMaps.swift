@@ -102,12 +102,10 @@ struct SlabMaps {
             }
         }
 
-        experimental = try read(files.experimental[0], planes.held)
-        if files.experimental.count == 2 {
-            let second = try read(files.experimental[1], planes.held)
-            for i in experimental.indices { experimental[i] = 0.5 * (experimental[i] + second[i]) }
-        }
-        try checkFinite(experimental, files.experimental[0].path)
+        let experimentalPlanes = try ExperimentalPlanes.read(files.experimental, planes: planes.held,
+                                                             checked: planes.tiling, communicator: comm)
+        experimental = experimentalPlanes.values
+        bytes += experimentalPlanes.bytesRead
         if let reader = files.model {
             model = try read(reader, planes.held)
         } else if let simulated {

@@ -25,7 +25,8 @@ struct ScaleCommand: ParsableCommand {
         experimental amplitudes scaled shell by shell by sqrt(model power / experimental power); \
         the scaled cube's central voxel is the output. Voxels outside the mask are 0. Without \
         --mask the mask is made from the map's FDR confidence map (1 % FDR, as LocScale 2 does; \
-        refused for a map masked to zero outside the particle or a particle reaching the box edge).
+        refused for a map masked to zero outside the particle or a particle reaching the box edge) \
+        and grown by 6 Å, so that the weaker periphery next to the confident core is scaled too.
         """)
 
     @OptionGroup(title: "Inputs") var inputs: ScaleInputOptions

@@ -18,7 +18,8 @@ struct ScaleInputOptions: ParsableArguments {
     @Option(name: .customLong("mask"), help: ArgumentHelp("""
         Mask on the same grid: voxels >= 0.5 are scaled; 'none': every voxel (a file named none: \
         ./none). Default: the mask of the map's FDR confidence map at --fdr (see `localscale \
-        confidence --help`), as LocScale 2 makes it.
+        confidence --help`), as LocScale 2 makes it, grown by 6 Å (every voxel within 6 Å of \
+        one in that mask).
         """, valueName: "mask.mrc|none"))
     var maskPath: String?
 

@@ -69,6 +69,47 @@ struct ConfidenceCLITests {
         #expect(try CLITests.dataBytes(scratch.file("c2.mrc")) == CLITests.dataBytes(scratch.file("c3.mrc")))
     }
 
+    @Test("half maps: a non-finite average (two halves near 3e38) or half, and other voxel sizes, one line, exit 1")
+    func badHalfMaps() throws {
+        let scratch = Scratch()
+        let map = try MRCFile.read(path: Self.fixtures + "/conf_em.mrc").volume
+        let shape = map.grid.shape
+        let index = (5 * shape.y + 4) * shape.x + 3
+        func write(_ name: String, _ change: (inout Volume) -> Void) throws -> String {
+            var volume = map
+            change(&volume)
+            try MRCFile.write(volume, to: scratch.file(name), labels: [])
+            return scratch.file(name)
+        }
+        let high1 = try write("high1.mrc") { $0.values[index] = 3e38 }
+        let high2 = try write("high2.mrc") { $0.values[index] = 2.9e38 }
+        let plain = try write("plain.mrc") { _ in }
+        let nan = try write("nan.mrc") { $0.values[index + 2] = .nan }
+        let coarse = try write("coarse.mrc") { $0.grid.voxelSize = XYZ(2, 2, 2) }
+        let cases: [([String], String)] = [
+            ([high1, high2],
+             "\(high1) + \(high2): their average is inf at voxel (x, y, z) = (3, 4, 5); maps must be finite"),
+            ([plain, nan], "\(nan): nan at voxel (x, y, z) = (5, 4, 5); maps must be finite"),
+        ]
+        for (halves, line) in cases {
+            // `confidence`, `scale`'s automatic mask (ConfidenceMask.read) and `scale --mask none` (SlabMaps).
+            let scale = ["scale", "--model-map", "conf_em.mrc", "--window", "8", "--out", scratch.file("o.mrc")]
+            for command in [["confidence", "--out", scratch.file("c.mrc")], scale, scale + ["--mask", "none"]] {
+                for n in [1, 2] {
+                    let result = try MPITests.mpirun(n, command + ["--half-maps"] + halves)
+                    #expect(result.status == 1)
+                    let errors = result.stderr.split(separator: "\n").filter { $0.hasPrefix("localscale: error") }
+                    #expect(errors == [Substring("localscale: error: \(line)")], "np \(n) \(command): \(result.stderr)")
+                }
+            }
+        }
+        let sizes = try CLITests.run(["confidence", "--half-maps", plain, coarse, "--out", scratch.file("c.mrc")])
+        #expect(sizes.status == 1)
+        #expect(sizes.stderr.hasPrefix("localscale: error: \(coarse): voxel size 2×2×2 Å differs from \(plain)'s "))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).sorted()
+                == ["coarse.mrc", "high1.mrc", "high2.mrc", "nan.mrc", "plain.mrc"])
+    }
+
     @Test("refuses a map masked to zero outside the particle and one whose particle reaches the noise region")
     func refusals() throws {
         let scratch = Scratch()

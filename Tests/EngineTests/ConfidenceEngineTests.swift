@@ -20,6 +20,22 @@ extension ScaleRunTests {
         #expect(slab.region.window == 4)
     }
 
+    @Test("ConfidenceSlab.test classifies any planes as compute does its own (scale's halo planes)")
+    func confidenceTestOnOtherPlanes() throws {
+        let path = Self.fixtures + "/conf_em.mrc"
+        let slab = try ConfidenceMask.compute(experimental: .map(path), planes: 0..<28, window: nil, fdr: 0.01,
+                                              communicator: Self.communicator)
+        let values = try MRCFile.read(path: path).volume.values
+        let plane = 24 * 20
+        #expect(slab.test.mask(values, planes: 0..<28) == slab.mask)
+        for planes in [0..<1, 9..<17, 20..<28] {
+            let part = Array(values[planes.lowerBound * plane ..< planes.upperBound * plane])
+            #expect(slab.test.mask(part, planes: planes)[...]
+                    == slab.mask[planes.lowerBound * plane ..< planes.upperBound * plane], "\(planes)")
+        }
+        #expect(slab.test.mask(values, planes: 0..<28).filter { $0 == 1 }.count == 34)
+    }
+
     @Test("a ConfidenceJob survives JSONEncoder → JSONDecoder unchanged")
     func confidenceJobCodable() throws {
         let job = ConfidenceJob(experimental: .halfMaps("a.mrc", "b.mrc"), fdr: 0.05, window: 12, out: "c.mrc",

@@ -19,6 +19,8 @@ public enum ScalingInputError: Error, Equatable, CustomStringConvertible {
     case windowTooSmall(window: Int, defaultFor: Double?)
     case windowTooLarge(window: Int, defaultFor: Double?, path: String, shape: String)
     case nonFinite(path: String, x: Int, y: Int, z: Int, value: Float)
+    /// Two finite half maps whose float32 average is not (both near ±3.4e38).
+    case nonFiniteAverage(paths: [String], x: Int, y: Int, z: Int, value: Float)
 
     public var description: String {
         switch self {
@@ -32,6 +34,9 @@ public enum ScalingInputError: Error, Equatable, CustomStringConvertible {
             return "\(Self.windowName(window, defaultFor)): larger than the smallest box dimension of \(path) (\(shape) voxels)"
         case let .nonFinite(path, x, y, z, value):
             return "\(path): \(value) at voxel (x, y, z) = (\(x), \(y), \(z)); maps must be finite"
+        case let .nonFiniteAverage(paths, x, y, z, value):
+            return "\(paths.joined(separator: " + ")): their average is \(value) at voxel (x, y, z) = "
+                + "(\(x), \(y), \(z)); maps must be finite"
         }
     }
 
