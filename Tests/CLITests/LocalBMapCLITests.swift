@@ -175,4 +175,49 @@ struct LocalBMapCLITests {
         // Measured (library, stride 1): B 137 ± 15 Å², no failed fits.
         #expect(mean > 100 && mean < 170, "mean B \(mean)")
     }
+
+    /// `--compat locscale2`: LocScale 2's own local B (`LocScale2LocalBFactorMap`), the same bytes on 1 and 3
+    /// ranks and LocScale 2.4.1's values (`ls2b_cases.json` case 1: box 12 = window 11 rounded up, 10 Å to
+    /// Nyquist) at the oracle's centres that the locscale2 rule scales (its edge crop leaves the others 0).
+    @Test("--compat locscale2: LocScale 2.4.1's local B at its oracle's centres, 1 and 3 ranks the same bytes")
+    func locScale2Definition() throws {
+        struct Oracle: Decodable { let window: Int; let centres_zyx: [[Int]]; let bfactors: [Double?] }
+        struct File: Decodable { let cases: [Oracle] }
+        let data = try Data(contentsOf: URL(fileURLWithPath: CLITests.fixtures + "/ls2b_cases.json"))
+        let oracle = try JSONDecoder().decode(File.self, from: data).cases[1]
+        #expect(oracle.window == 11)
+        let scratch = Scratch()
+        var first: Data?
+        for n in [1, 3] {
+            let b = scratch.file("b\(n).mrc")
+            let result = try SlabDataPathTests.scale(n, [
+                "--em", "ls2b_em.mrc", "--model-map", "ls2b_em.mrc", "--mask", "none", "--compat", "locscale2",
+                "--window", "12", "--out", scratch.file("o\(n).mrc"), "--bfactor-map", b])
+            try #require(result.status == 0, "np \(n): \(result.stderr)")
+            #expect(result.stderr.contains("local B map: LocScale 2's definition (emmer get_local_bfactor_emmap, "
+                                           + "Wilson cutoff 10 Å): no noise correction, every voxel fitted\n"))
+            let bytes = try CLITests.dataBytes(b)
+            if let first { #expect(bytes == first, "np \(n): B map differs from 1 rank's") } else { first = bytes }
+        }
+        let map = try MRCFile.read(path: scratch.file("b1.mrc")).volume
+        let s = map.grid.shape
+        var compared = 0
+        for (centre, expected) in zip(oracle.centres_zyx, oracle.bfactors) {
+            let value = Double(map.values[(centre[0] * s.y + centre[1]) * s.x + centre[2]])
+            guard value != 0, let expected else { continue }
+            #expect(abs(value - expected) <= 1e-4 * abs(expected), "centre \(centre): \(value) against \(expected)")
+            compared += 1
+        }
+        #expect(compared >= 10, "only \(compared) centres compared")
+    }
+
+    @Test("--compat locscale2 refuses --bfactor-stride: LocScale 2's local B fits every voxel")
+    func locScale2Stride() throws {
+        let result = try CLITests.run(["scale", "--em", "em.mrc", "--model-map", "model.mrc", "--mask", "mask.mrc",
+                                       "--compat", "locscale2", "--out", "/tmp/x.mrc", "--bfactor-map", "/tmp/b.mrc",
+                                       "--bfactor-stride", "2"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains(
+            "--bfactor-stride: LocScale 2's local B (--compat locscale2) fits every voxel"), "\(result.stderr)")
+    }
 }
