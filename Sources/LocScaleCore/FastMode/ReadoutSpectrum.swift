@@ -91,14 +91,14 @@ final class ReadoutSpectrum: @unchecked Sendable {
     }
 
     /// `work = spectrum · Φ_s · scale` over this process's half-spectrum planes.
-    func multiply(_ spectrum: AlignedBuffer<Float>, into work: AlignedBuffer<Float>, scale: Float, threads: Int) {
+    func multiply(_ spectrum: AlignedBuffer<Float>, into work: UnsafeMutablePointer<Float>, scale: Float, threads: Int) {
         let size = grid.size, half = size.x / 2 + 1, first = grid.planes.lowerBound
         let octant = cube.octant, hasFaces = hasFaces
         let faces = hasFaces ? (pinnedX.map(Float.init), pinnedY.map(Float.init), pinnedZ.map(Float.init),
                                 pinnedXY.map(Float.init), pinnedXZ.map(Float.init), pinnedYZ.map(Float.init), Float(pinnedXYZ))
                              : ([], [], [], [], [], [], 0)
         let phase = facePhase
-        let pointers = UnsafeSendable((spectrum.pointer, work.pointer, cube.spectrum.pointer))
+        let pointers = UnsafeSendable((spectrum.pointer, work, cube.spectrum.pointer))
         parallelChunks(grid.planes.count, threads: threads) { chunk in
             let (f, out, c0) = pointers.value
             let (cx, cy, cz, cxy, cxz, cyz, cxyz) = faces
