@@ -3,7 +3,7 @@ import LocScaleCore
 
 /// The fast mode's grid spread over the ranks in z-slabs, and its in-place transforms: 2-D
 /// transforms of this rank's planes, messages between every pair of ranks to columns along z,
-/// 1-D transforms of this rank's columns, and back, one sixteenth of the columns at a time (`PlaneColumnFFT`: every plane and column is transformed the same
+/// 1-D transforms of this rank's columns, and back, a part of the columns at a time (`PlaneColumnFFT.columnParts`) (`PlaneColumnFFT`: every plane and column is transformed the same
 /// way for any rank count, so N ranks give the 1-rank map bit for bit). Halo planes come from
 /// the ranks that own them (the same direct, multi-hop exchange as exact mode's halos).
 public final class DistributedSlabGrid: SlabGrid {
@@ -48,11 +48,12 @@ public final class DistributedSlabGrid: SlabGrid {
         columnChunks = max(1, min(PlaneColumnFFT.columnParts, fft.columnCount / communicator.size))
         let chunks = columnChunks, ranks = columnsOfAllRanks
         let widest = ranks.map { owned in (0..<chunks).map { PlaneColumnFFT.part($0, of: chunks, owned).count }.max()! }
-        let mine = widest[communicator.rank]
+        let mine = widest[communicator.rank], myPlanes = planesOfAllRanks[communicator.rank].count
         columns = AlignedBuffer(count: max(1, 2 * size.z * mine))
-        let outgoing = 2 * planesOfAllRanks[communicator.rank].count * widest.reduce(0, +)
-        sendBuffer = AlignedBuffer(count: max(1, outgoing, 2 * size.z * mine))
-        receiveBuffer = AlignedBuffer(count: max(1, outgoing, 2 * size.z * mine))
+        // This rank's own planes of its own columns move without a message.
+        let messages = max(2 * myPlanes * (widest.reduce(0, +) - mine), 2 * (size.z - myPlanes) * mine)
+        sendBuffer = AlignedBuffer(count: max(1, messages))
+        receiveBuffer = AlignedBuffer(count: max(1, messages))
     }
 
     public func forward(_ planes: UnsafeMutablePointer<Float>) { transform(planes, forward: true) }
@@ -74,35 +75,45 @@ public final class DistributedSlabGrid: SlabGrid {
     }
 
     /// This rank's planes of part `parts[r]` of rank `r`'s columns go to rank `r`; part
-    /// `parts[rank]` of this rank's columns arrives from every rank's planes.
+    /// `parts[rank]` of this rank's columns arrives from every other rank's planes, and from its
+    /// own planes without a message.
     private func toColumns(_ buffer: UnsafeMutablePointer<Float>, parts: [Range<Int>]) {
-        let mine = planes, stride = planeStride, own = parts[comm.rank]
-        let sent = Self.offsets(parts.map { 2 * mine.count * $0.count })
-        for (r, part) in parts.enumerated() {
+        let me = comm.rank, mine = planes, stride = planeStride, own = parts[me]
+        let sent = Self.offsets(parts.indices.map { $0 == me ? 0 : 2 * mine.count * parts[$0].count })
+        for (r, part) in parts.enumerated() where r != me {
             for p in 0..<mine.count {
                 (sendBuffer.pointer + sent[r] + 2 * p * part.count)
                     .update(from: buffer + p * stride + 2 * part.lowerBound, count: 2 * part.count)
             }
         }
-        let received = Self.offsets(planesOfAllRanks.map { 2 * $0.count * own.count })
+        let received = Self.offsets(planesOfAllRanks.indices.map { $0 == me ? 0 : 2 * planesOfAllRanks[$0].count * own.count })
         exchange(sent: sent, received: received)
-        for (source, theirs) in planesOfAllRanks.enumerated() where !theirs.isEmpty && !own.isEmpty {
+        guard !own.isEmpty else { return }
+        for (source, theirs) in planesOfAllRanks.enumerated() where source != me && !theirs.isEmpty {
             fft.move(block: receiveBuffer.pointer + received[source], blockStride: own.count,
                      columnLayout: columns.pointer, planes: theirs, width: own.count, toColumns: true)
+        }
+        if !mine.isEmpty {
+            fft.move(block: buffer + 2 * own.lowerBound, blockStride: fft.columnCount, columnLayout: columns.pointer,
+                     planes: mine, width: own.count, toColumns: true)
         }
     }
 
     /// The reverse of `toColumns`.
     private func fromColumns(_ buffer: UnsafeMutablePointer<Float>, parts: [Range<Int>]) {
-        let own = parts[comm.rank], stride = planeStride, mine = planes
-        let sent = Self.offsets(planesOfAllRanks.map { 2 * $0.count * own.count })
-        for (target, theirs) in planesOfAllRanks.enumerated() where !theirs.isEmpty && !own.isEmpty {
+        let me = comm.rank, own = parts[me], stride = planeStride, mine = planes
+        let sent = Self.offsets(planesOfAllRanks.indices.map { $0 == me ? 0 : 2 * planesOfAllRanks[$0].count * own.count })
+        for (target, theirs) in planesOfAllRanks.enumerated() where target != me && !theirs.isEmpty && !own.isEmpty {
             fft.move(block: sendBuffer.pointer + sent[target], blockStride: own.count,
                      columnLayout: columns.pointer, planes: theirs, width: own.count, toColumns: false)
         }
-        let received = Self.offsets(parts.map { 2 * mine.count * $0.count })
+        if !mine.isEmpty && !own.isEmpty {
+            fft.move(block: buffer + 2 * own.lowerBound, blockStride: fft.columnCount, columnLayout: columns.pointer,
+                     planes: mine, width: own.count, toColumns: false)
+        }
+        let received = Self.offsets(parts.indices.map { $0 == me ? 0 : 2 * mine.count * parts[$0].count })
         exchange(sent: sent, received: received)
-        for (r, part) in parts.enumerated() {
+        for (r, part) in parts.enumerated() where r != me {
             for p in 0..<mine.count {
                 (buffer + p * stride + 2 * part.lowerBound)
                     .update(from: receiveBuffer.pointer + received[r] + 2 * p * part.count, count: 2 * part.count)
@@ -110,11 +121,11 @@ public final class DistributedSlabGrid: SlabGrid {
         }
     }
 
-    /// Sends block `r` of `sendBuffer` (floats `sent[r] ..< sent[r + 1]`) to rank `r` and receives
-    /// block `r` of `receiveBuffer` from it; a failed exchange stops the run (the transforms are
+    /// Sends block `r` of `sendBuffer` (floats `sent[r] ..< sent[r + 1]`) to every other rank `r`
+    /// and receives block `r` of `receiveBuffer` from it; a failed exchange stops the run (the transforms are
     /// collective and cannot report it to their caller).
     private func exchange(sent: [Int], received: [Int]) {
-        let ranks = 0..<comm.size
+        let ranks = (0..<comm.size).filter { $0 != comm.rank }
         let sends = ranks.map { (rank: $0, values: UnsafeBufferPointer(start: sendBuffer.pointer + sent[$0],
                                                                         count: sent[$0 + 1] - sent[$0])) }
         let receives = ranks.map { (rank: $0, buffer: UnsafeMutableBufferPointer(start: receiveBuffer.pointer + received[$0],

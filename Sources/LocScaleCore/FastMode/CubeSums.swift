@@ -134,9 +134,7 @@ final class CubeSums: @unchecked Sendable {
             let row = (z - planes.lowerBound) * rowsPerPlane
             for y in rows {
                 let base = (y - rows.lowerBound) * rowLength
-                for n in voxels.first[row + y] ..< voxels.first[row + y + 1] {
-                    sink.take(n, accumulator[base + Int(voxels.x[n])])
-                }
+                voxels.forEach(inRow: row + y) { n, x in sink.take(n, accumulator[base + x]) }
             }
         }
     }

@@ -23,13 +23,14 @@ public struct FastDiagnostics: Sendable {
 /// every voxel. The lowest shells' powers can be measured exactly by sliding DFTs.
 ///
 /// Works on one slab of a `SlabGrid` (the padded box, FFT size N): the whole grid in one process,
-/// or one rank's planes under MPI. Memory (docs/ARCHITECTURE.md, "Fast mode's memory"): the two
-/// maps' half-spectra, made in place in the caller's buffers, one work grid with room for the
-/// cube sums' halo planes, the octant transforms of the shell kernels (an eighth of the grid
-/// each), and per voxel the output sum and one power that becomes the gain (16 bytes), beside
-/// parts (a sixteenth) of the column transforms and of the sliding DFTs' sums. The shell kernels
-/// depend only on (w, P, N) but are made in the shell loop, not kept: they cost DCTs of an eighth
-/// of the grid, and keeping them would take a grid per shell (docs/FASTMODE.md).
+/// or one rank's planes under MPI. Memory (docs/FASTMODE.md, "Memory"): the two maps'
+/// half-spectra, made in place in the caller's buffers; one work grid with room for the cube
+/// sums' halo planes; the octant transform of the shell kernels (an eighth of the grid; the
+/// octant itself is laid out in the free work grid); per voxel the output sum and one power that
+/// becomes the gain (16 bytes; the voxels themselves are a bit per grid voxel); parts of the
+/// column transforms (a 32nd) and of the sliding DFTs' sums (a 16th). The shell kernels depend
+/// only on (w, P, N) but are made in the shell loop, not kept: they cost DCTs of an eighth of
+/// the grid, and keeping them would take a grid per shell.
 public final class FastScaler {
     public let grid: SlabGrid
     /// Exact mode's layout for the window and pad factor (shells, `P`, centre).
@@ -88,6 +89,9 @@ public final class FastScaler {
         grid.forward(experimental)
         grid.forward(model)
         let work = sums.makeBuffer(), workPlanes = sums.ownPlanes(of: work)
+        // The shell kernels' octants are laid out in the work grid while it is free (a buffer of
+        // their own only where a rank's slab is smaller than an eighth of the grid).
+        let scratch = work.count >= evenKernels.octantCount ? work : AlignedBuffer(count: evenKernels.octantCount)
         let readout = ReadoutSpectrum(grid: grid, layout: layout, cube: evenKernels)
         let w = layout.window
         let inverseCount = Float(1 / Double(size.x * size.y * size.z))
@@ -110,7 +114,7 @@ public final class FastScaler {
                 if gains.isEmpty { gains = [Double](repeating: 0, count: count) }
                 if keepsPowers && modelPower.isEmpty { modelPower = [Double](repeating: 0, count: count) }
                 // 1/N³ normalises the inverse FFT.
-                makeAnalysisKernel(lags: lags)
+                makeAnalysisKernel(lags: lags, scratch: scratch)
                 try gains.withUnsafeMutableBufferPointer { pe in
                     try localPower(of: experimental, scale: analysisScale, work: work, at: voxels,
                                    into: StoredSum(target: pe.baseAddress!))
@@ -140,7 +144,7 @@ public final class FastScaler {
                 }
             }
 
-            readout.prepare(lags: lags)
+            readout.prepare(lags: lags, scratch: scratch)
             readout.multiply(experimental, into: workPlanes, scale: inverseCount, threads: threads)
             grid.inverse(workPlanes)
             if shellGains.isEmpty {
@@ -167,9 +171,7 @@ public final class FastScaler {
                 let (out, gains, v) = target.value
                 for r in rows {
                     let row = v + r * rowLength
-                    for n in voxels.first[r] ..< voxels.first[r + 1] {
-                        out[n] += Double(gains[n]) * Double(row[Int(voxels.x[n])])
-                    }
+                    voxels.forEach(inRow: r) { n, x in out[n] += Double(gains[n]) * Double(row[x]) }
                 }
             }
         }
@@ -241,9 +243,9 @@ public final class FastScaler {
 
     /// `Λ_s`, the DFT of `λ_s = tri · D_s` (even along every axis: a DCT-I of one octant), into
     /// `evenKernels.spectrum`.
-    private func makeAnalysisKernel(lags: UnsafeBufferPointer<Float>) {
+    private func makeAnalysisKernel(lags: UnsafeBufferPointer<Float>, scratch: AlignedBuffer<Float>) {
         let w = layout.window, p = layout.padded
-        evenKernels.transform(reach: w - 1) { dx, dy, dz in
+        evenKernels.transform(reach: w - 1, scratch: scratch) { dx, dy, dz in
             Float((w - dx) * (w - dy) * (w - dz)) * lags[(dz * p + dy) * p + dx]
         }
     }

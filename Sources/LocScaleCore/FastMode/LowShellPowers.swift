@@ -234,8 +234,8 @@ struct LowShellPowers {
                 let row = (z - planes.lowerBound) * size.y
                 for y in rows {
                     let base = (y - rows.lowerBound) * rowLength
-                    for n in voxels.first[row + y] ..< voxels.first[row + y + 1] {
-                        let i = base + Int(voxels.x[n])
+                    voxels.forEach(inRow: row + y) { n, x in
+                        let i = base + x
                         out[n] += multiplicity * (sumRe[i] * sumRe[i] + sumIm[i] * sumIm[i])
                     }
                 }

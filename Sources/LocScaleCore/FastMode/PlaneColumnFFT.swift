@@ -24,8 +24,8 @@ public final class PlaneColumnFFT: @unchecked Sendable {
     /// Floats per plane in the plane layout.
     public var planeStride: Int { 2 * columnCount }
     /// Parts the columns are transformed in, one part's column layout (and under MPI its
-    /// messages) held at a time: 1/16 of the slab each instead of three copies of it.
-    public static let columnParts = 16
+    /// messages) held at a time: 1/32 of the slab each instead of three copies of it.
+    public static let columnParts = 32
 
     /// Plans with one FFTW thread each (the planes and columns are shared by `threads` threads):
     /// FFTW_ESTIMATE for `.estimate`, else FFTW_MEASURE. Measured plans differ from run to run

@@ -46,12 +46,13 @@ final class ReadoutSpectrum: @unchecked Sendable {
         }
     }
 
-    /// Makes the terms of shell `s` from its lag sums `D_s` (the `P³` grid).
-    func prepare(lags: UnsafeBufferPointer<Float>) {
+    /// Makes the terms of shell `s` from its lag sums `D_s` (the `P³` grid); `scratch` as
+    /// `EvenKernelTransform.transform` needs it.
+    func prepare(lags: UnsafeBufferPointer<Float>, scratch: AlignedBuffer<Float>) {
         let p = layout.padded, octant = cube.octant, c = layout.centre
         let scale = 1 / pow(Double(p), 3)
         func v(_ dx: Int, _ dy: Int, _ dz: Int) -> Double { Double(lags[(dz * p + dy) * p + dx]) * scale }
-        cube.transform(reach: reach) { dx, dy, dz in Float(v(dx, dy, dz)) }
+        cube.transform(reach: reach, scratch: scratch) { dx, dy, dz in Float(v(dx, dy, dz)) }
         guard hasFaces else { return }
         let (nx, ny, nz) = (octant.x, octant.y, octant.z)
         pinnedX = separableSum(rows: nz, axisRows: 2, columns: ny, axisColumns: 1) { jz, jy in v(c, jy, jz) }
