@@ -46,7 +46,9 @@ extension ScaleRun {
         clock.timings.seconds[Phase.compute.rawValue] -= slabs.haloSeconds
 
         var out = [Float](repeating: 0, count: tiling.count * mapPlane)
-        voxels.forEach { n, i in out[box.boxIndex(ofGridIndex: i + gridOffset) - tiling.lowerBound * mapPlane] = values[n] }
+        voxels.forEach { n, i in
+            out[box.boxIndex(ofGridIndex: i + gridOffset) - tiling.lowerBound * mapPlane] = values[n]
+        }
         return (out, SlabPartition(ranges: slabs.planesOfAllRanks).imbalance)
     }
 }

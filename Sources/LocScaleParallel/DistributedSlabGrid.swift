@@ -3,9 +3,10 @@ import LocScaleCore
 
 /// The fast mode's grid spread over the ranks in z-slabs, and its in-place transforms: 2-D
 /// transforms of this rank's planes, messages between every pair of ranks to columns along z,
-/// 1-D transforms of this rank's columns, and back, a part of the columns at a time (`PlaneColumnFFT.columnParts`) (`PlaneColumnFFT`: every plane and column is transformed the same
-/// way for any rank count, so N ranks give the 1-rank map bit for bit). Halo planes come from
-/// the ranks that own them (the same direct, multi-hop exchange as exact mode's halos).
+/// 1-D transforms of this rank's columns, and back, a part of the columns at a time
+/// (`PlaneColumnFFT.columnParts`; every plane and column is transformed the same way for any
+/// rank count, so N ranks give the 1-rank map bit for bit). Halo planes come from the ranks that
+/// own them (the same direct, multi-hop exchange as exact mode's halos).
 public final class DistributedSlabGrid: SlabGrid {
     public let size: XYZ<Int>
     public var planes: Range<Int> { planesOfAllRanks[comm.rank] }
@@ -86,7 +87,9 @@ public final class DistributedSlabGrid: SlabGrid {
                     .update(from: buffer + p * stride + 2 * part.lowerBound, count: 2 * part.count)
             }
         }
-        let received = Self.offsets(planesOfAllRanks.indices.map { $0 == me ? 0 : 2 * planesOfAllRanks[$0].count * own.count })
+        let received = Self.offsets(planesOfAllRanks.indices.map {
+            $0 == me ? 0 : 2 * planesOfAllRanks[$0].count * own.count
+        })
         exchange(sent: sent, received: received)
         guard !own.isEmpty else { return }
         for (source, theirs) in planesOfAllRanks.enumerated() where source != me && !theirs.isEmpty {
@@ -102,7 +105,9 @@ public final class DistributedSlabGrid: SlabGrid {
     /// The reverse of `toColumns`.
     private func fromColumns(_ buffer: UnsafeMutablePointer<Float>, parts: [Range<Int>]) {
         let me = comm.rank, own = parts[me], stride = planeStride, mine = planes
-        let sent = Self.offsets(planesOfAllRanks.indices.map { $0 == me ? 0 : 2 * planesOfAllRanks[$0].count * own.count })
+        let sent = Self.offsets(planesOfAllRanks.indices.map {
+            $0 == me ? 0 : 2 * planesOfAllRanks[$0].count * own.count
+        })
         for (target, theirs) in planesOfAllRanks.enumerated() where target != me && !theirs.isEmpty && !own.isEmpty {
             fft.move(block: sendBuffer.pointer + sent[target], blockStride: own.count,
                      columnLayout: columns.pointer, planes: theirs, width: own.count, toColumns: false)
@@ -126,10 +131,13 @@ public final class DistributedSlabGrid: SlabGrid {
     /// collective and cannot report it to their caller).
     private func exchange(sent: [Int], received: [Int]) {
         let ranks = (0..<comm.size).filter { $0 != comm.rank }
-        let sends = ranks.map { (rank: $0, values: UnsafeBufferPointer(start: sendBuffer.pointer + sent[$0],
-                                                                        count: sent[$0 + 1] - sent[$0])) }
-        let receives = ranks.map { (rank: $0, buffer: UnsafeMutableBufferPointer(start: receiveBuffer.pointer + received[$0],
-                                                                                 count: received[$0 + 1] - received[$0])) }
+        let sends = ranks.map { r in
+            (rank: r, values: UnsafeBufferPointer(start: sendBuffer.pointer + sent[r], count: sent[r + 1] - sent[r]))
+        }
+        let receives = ranks.map { r in
+            (rank: r, buffer: UnsafeMutableBufferPointer(start: receiveBuffer.pointer + received[r],
+                                                         count: received[r + 1] - received[r]))
+        }
         do { try comm.exchange(sends: sends, receives: receives) } catch {
             FileHandle.standardError.write(Data("localscale: error: rank \(comm.rank): \(error)\n".utf8))
             comm.abort(1)

@@ -117,17 +117,17 @@ public final class FastScaler {
                 makeAnalysisKernel(lags: lags, scratch: scratch)
                 try gains.withUnsafeMutableBufferPointer { pe in
                     try localPower(of: experimental, scale: analysisScale, work: work, at: voxels,
-                                   into: StoredSum(target: pe.baseAddress!))
+                                   into: StoredSum(target: pe.baseAddress))
                 }
                 let floor = try powerFloor(gains, at: voxels)
                 try gains.withUnsafeMutableBufferPointer { pe in
                     try modelPower.withUnsafeMutableBufferPointer { pm in
                         if keepsPowers {
                             try localPower(of: model, scale: analysisScale, work: work, at: voxels,
-                                           into: StoredSum(target: pm.baseAddress!))
+                                           into: StoredSum(target: pm.baseAddress))
                         } else {
                             try localPower(of: model, scale: analysisScale, work: work, at: voxels,
-                                           into: GainFromSum(power: pe.baseAddress!, floor: floor))
+                                           into: GainFromSum(power: pe.baseAddress, floor: floor))
                         }
                     }
                 }
@@ -135,7 +135,7 @@ public final class FastScaler {
                     diagnostics.powers?(s, gains, modelPower)
                     report(shell: s, gains, modelPower, to: observer)
                     gains.withUnsafeMutableBufferPointer { g in
-                        let pointers = UnsafeSendable((g.baseAddress!, modelPower))
+                        let pointers = UnsafeSendable((g, modelPower))
                         parallelChunks(g.count, threads: threads) { part in
                             let (g, pm) = pointers.value
                             for n in part { g[n] = Double(Self.gain(g[n], pm[n], floor: floor)) }
@@ -150,7 +150,9 @@ public final class FastScaler {
             if shellGains.isEmpty {
                 gains.withUnsafeBufferPointer { readOut(gains: $0, shell: workPlanes, voxels: voxels, into: &output) }
             } else {
-                shellGains.withUnsafeBufferPointer { readOut(gains: $0, shell: workPlanes, voxels: voxels, into: &output) }
+                shellGains.withUnsafeBufferPointer {
+                    readOut(gains: $0, shell: workPlanes, voxels: voxels, into: &output)
+                }
             }
             progress?.add(count * (s + 1) / shellCount - count * s / shellCount)
         }
@@ -166,7 +168,7 @@ public final class FastScaler {
         into output: inout [Double]) {
         let rowLength = grid.rowLength
         output.withUnsafeMutableBufferPointer { out in
-            let target = UnsafeSendable((out.baseAddress!, gains, v))
+            let target = UnsafeSendable((out, gains, v))
             parallelChunks(voxels.first.count - 1, threads: threads) { rows in
                 let (out, gains, v) = target.value
                 for r in rows {
@@ -178,17 +180,18 @@ public final class FastScaler {
     }
 
     /// Stores each voxel's cube sum.
+    /// (The pointers are nil only for an empty voxel list, when nothing is taken.)
     private struct StoredSum: CubeSumSink, @unchecked Sendable {
-        let target: UnsafeMutablePointer<Double>
-        func take(_ n: Int, _ value: Double) { target[n] = value }
+        let target: UnsafeMutablePointer<Double>?
+        func take(_ n: Int, _ value: Double) { target![n] = value }
     }
 
     /// Turns each voxel's experimental power in `power` into its gain, the cube sum being the
     /// model's power.
     private struct GainFromSum: CubeSumSink, @unchecked Sendable {
-        let power: UnsafeMutablePointer<Double>
+        let power: UnsafeMutablePointer<Double>?
         let floor: Double
-        func take(_ n: Int, _ value: Double) { power[n] = Double(FastScaler.gain(power[n], value, floor: floor)) }
+        func take(_ n: Int, _ value: Double) { power![n] = Double(FastScaler.gain(power![n], value, floor: floor)) }
     }
 
     /// Hands shell `shell`'s powers at every voxel to `observer`, the voxels split over the threads.

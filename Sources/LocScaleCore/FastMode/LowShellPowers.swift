@@ -196,7 +196,7 @@ struct LowShellPowers {
         let p = layout.padded, w = layout.window, centre = layout.centre, kz = frequency.k.z
         let multiplicity = frequency.multiplicity
         let (cosine, sine) = phases
-        let pointers = UnsafeSendable((held.0.pointer, held.1.pointer, power.baseAddress!))
+        let pointers = UnsafeSendable((held.0.pointer, held.1.pointer, power))
         parallelChunks(part.count, threads: threads) { local in
             let (inRe, inIm, out) = pointers.value
             let rows = part.lowerBound + local.lowerBound ..< part.lowerBound + local.upperBound
