@@ -17,15 +17,18 @@ extension ScaleRun {
         let inBox = { (z: Int) in max(0, min(shape.z, box.start.z + z)) }
         clock.timings.planes = inBox(planes.lowerBound) ..< inBox(planes.upperBound)
 
-        // The box voxels in this rank's planes, and their indices in its grid slab (ascending).
-        let mapVoxels = selection.voxels(in: tiling, mask: maps.mask)
+        // The box voxels in this rank's planes, by row of its grid slab (ascending); the maps'
+        // planes go into the grid's buffers, each dropped as soon as it is there.
+        let gridOffset = planes.lowerBound * gridPlane
+        let voxels = VoxelRows(gridIndices: selection.voxels(in: tiling, mask: maps.mask)
+                                   .lazy.map { box.gridIndex(ofBoxIndex: $0) - gridOffset }, grid: slabs)
         maps.mask = nil
-        let voxels = mapVoxels.map { box.gridIndex(ofBoxIndex: $0) - planes.lowerBound * gridPlane }
-        var slabE = box.values(of: maps.experimental, firstPlane: tiling.lowerBound, planes: planes,
-                               outside: maps.experimentalOutside)
+        let slabE = slabs.makeBuffer(), slabM = slabs.makeBuffer()
+        box.fill(slabE.pointer, rowLength: slabs.rowLength, from: maps.experimental, firstPlane: tiling.lowerBound,
+                 planes: planes, outside: maps.experimentalOutside)
         maps.experimental = []
-        var slabM = box.values(of: maps.model, firstPlane: tiling.lowerBound, planes: planes,
-                               outside: maps.modelOutside)
+        box.fill(slabM.pointer, rowLength: slabs.rowLength, from: maps.model, firstPlane: tiling.lowerBound,
+                 planes: planes, outside: maps.modelOutside)
         maps.model = []
         clock.end(.scatter)
         killForFaultTest(at: "compute")
@@ -36,14 +39,16 @@ extension ScaleRun {
         let counter = ScalingProgress(total: voxels.count)
         let reporter = comm.isRoot && job.progress ? ProgressLine(progress: counter) : nil
         reporter?.start()
-        let values = try scaler.scale(experimental: &slabE, model: &slabM, voxels: voxels, progress: counter)
+        let values = try scaler.scale(experimental: slabE, model: slabM, voxels: voxels, progress: counter)
         reporter?.finish()
         clock.end(.compute)
         clock.timings.seconds[Phase.halo.rawValue] = slabs.haloSeconds
         clock.timings.seconds[Phase.compute.rawValue] -= slabs.haloSeconds
 
         var out = [Float](repeating: 0, count: tiling.count * mapPlane)
-        for (n, i) in mapVoxels.enumerated() { out[i - tiling.lowerBound * mapPlane] = values[n] }
+        voxels.forEach { n, i in
+            out[box.boxIndex(ofGridIndex: i + gridOffset) - tiling.lowerBound * mapPlane] = values[n]
+        }
         return (out, SlabPartition(ranges: slabs.planesOfAllRanks).imbalance)
     }
 }

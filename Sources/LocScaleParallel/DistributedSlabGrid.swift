@@ -2,10 +2,11 @@ import Foundation
 import LocScaleCore
 
 /// The fast mode's grid spread over the ranks in z-slabs, and its in-place transforms: 2-D
-/// transforms of this rank's planes, an all-to-all to columns along z, 1-D transforms of this
-/// rank's columns, and back (`PlaneColumnFFT`: every plane and column is transformed the same
-/// way for any rank count, so N ranks give the 1-rank map bit for bit). Halo planes come from
-/// the ranks that own them (the same direct, multi-hop exchange as exact mode's halos).
+/// transforms of this rank's planes, messages between every pair of ranks to columns along z,
+/// 1-D transforms of this rank's columns, and back, a part of the columns at a time
+/// (`PlaneColumnFFT.columnParts`; every plane and column is transformed the same way for any
+/// rank count, so N ranks give the 1-rank map bit for bit). Halo planes come from the ranks that
+/// own them (the same direct, multi-hop exchange as exact mode's halos).
 public final class DistributedSlabGrid: SlabGrid {
     public let size: XYZ<Int>
     public var planes: Range<Int> { planesOfAllRanks[comm.rank] }
@@ -16,8 +17,15 @@ public final class DistributedSlabGrid: SlabGrid {
     public let planesOfAllRanks: [Range<Int>]
     /// Every rank's columns (`PlaneColumnFFT`), in rank order.
     private let columnsOfAllRanks: [Range<Int>]
-    /// This rank's columns, `nz` complex values each.
+    /// Each rank's columns are transformed in this many parts (the same on every rank); part `c`
+    /// of every rank's columns moves at once, by messages between each pair of ranks.
+    private let columnChunks: Int
+    /// One part of this rank's columns, `nz` complex values each.
     private let columns: AlignedBuffer<Float>
+    /// The messages of one part: this rank's planes of a part of every rank's columns (to
+    /// columns), or every rank's planes of a part of this rank's columns (back).
+    private let sendBuffer: AlignedBuffer<Float>
+    private let receiveBuffer: AlignedBuffer<Float>
     /// Seconds spent in halo exchanges so far (for the timing table).
     public private(set) var haloSeconds = 0.0
 
@@ -38,81 +46,99 @@ public final class DistributedSlabGrid: SlabGrid {
         }
         fft = planned!
         columnsOfAllRanks = split(fft.columnCount)
-        columns = AlignedBuffer(count: max(1, 2 * size.z * columnsOfAllRanks[communicator.rank].count))
+        columnChunks = max(1, min(PlaneColumnFFT.columnParts, fft.columnCount / communicator.size))
+        let chunks = columnChunks, ranks = columnsOfAllRanks
+        let widest = ranks.map { owned in (0..<chunks).map { PlaneColumnFFT.part($0, of: chunks, owned).count }.max()! }
+        let mine = widest[communicator.rank], myPlanes = planesOfAllRanks[communicator.rank].count
+        columns = AlignedBuffer(count: max(1, 2 * size.z * mine))
+        // This rank's own planes of its own columns move without a message.
+        let messages = max(2 * myPlanes * (widest.reduce(0, +) - mine), 2 * (size.z - myPlanes) * mine)
+        sendBuffer = AlignedBuffer(count: max(1, messages))
+        receiveBuffer = AlignedBuffer(count: max(1, messages))
     }
 
-    public func forward(_ buffer: AlignedBuffer<Float>) { transform(buffer, forward: true) }
+    public func forward(_ planes: UnsafeMutablePointer<Float>) { transform(planes, forward: true) }
 
-    public func inverse(_ buffer: AlignedBuffer<Float>) { transform(buffer, forward: false) }
+    public func inverse(_ planes: UnsafeMutablePointer<Float>) { transform(planes, forward: false) }
 
-    private func transform(_ buffer: AlignedBuffer<Float>, forward: Bool) {
-        precondition(buffer.count >= bufferCount)
-        fft.transform(buffer.pointer, planeCount: planes.count, columns: columns.pointer,
-                      columnCount: columnsOfAllRanks[comm.rank].count, forward: forward) { toColumns in
-            if toColumns { self.toColumns(buffer) } else { fromColumns(buffer) }
+    private func transform(_ buffer: UnsafeMutablePointer<Float>, forward: Bool) {
+        fft.transform(buffer, planeCount: planes.count, forward: forward, columnChunks: columnChunks) { chunk in
+            let parts = columnsOfAllRanks.map { PlaneColumnFFT.part(chunk, of: columnChunks, $0) }
+            toColumns(buffer, parts: parts)
+            fft.transformColumns(columns.pointer, count: parts[comm.rank].count, forward: forward)
+            fromColumns(buffer, parts: parts)
         }
     }
 
-    /// This rank's planes of every rank's columns go to that rank; this rank's columns arrive
-    /// from every rank's planes.
-    private func toColumns(_ buffer: AlignedBuffer<Float>) {
-        let mine = planes, stride = planeStride
-        if comm.size == 1 { return moveLocally(buffer, toColumns: true) }
-        let blocks = columnsOfAllRanks.map { owned -> [Float] in
-            var block = [Float](repeating: 0, count: 2 * mine.count * owned.count)
-            block.withUnsafeMutableBufferPointer { target in
-                for p in 0..<mine.count {
-                    (target.baseAddress! + 2 * p * owned.count)
-                        .update(from: buffer.pointer + p * stride + 2 * owned.lowerBound, count: 2 * owned.count)
-                }
+    /// Offsets (floats) of consecutive blocks of `counts` floats in a message buffer.
+    private static func offsets(_ counts: [Int]) -> [Int] {
+        counts.reduce(into: [0]) { $0.append($0.last! + $1) }
+    }
+
+    /// This rank's planes of part `parts[r]` of rank `r`'s columns go to rank `r`; part
+    /// `parts[rank]` of this rank's columns arrives from every other rank's planes, and from its
+    /// own planes without a message.
+    private func toColumns(_ buffer: UnsafeMutablePointer<Float>, parts: [Range<Int>]) {
+        let me = comm.rank, mine = planes, stride = planeStride, own = parts[me]
+        let sent = Self.offsets(parts.indices.map { $0 == me ? 0 : 2 * mine.count * parts[$0].count })
+        for (r, part) in parts.enumerated() where r != me {
+            for p in 0..<mine.count {
+                (sendBuffer.pointer + sent[r] + 2 * p * part.count)
+                    .update(from: buffer + p * stride + 2 * part.lowerBound, count: 2 * part.count)
             }
-            return block
         }
-        let received = exchange(blocks)
-        for (source, var block) in received.enumerated() where !block.isEmpty {
-            block.withUnsafeMutableBufferPointer {
-                fft.move(block: $0.baseAddress!, columnLayout: columns.pointer, planes: planesOfAllRanks[source],
-                         columns: columnsOfAllRanks[comm.rank], toColumns: true)
-            }
+        let received = Self.offsets(planesOfAllRanks.indices.map {
+            $0 == me ? 0 : 2 * planesOfAllRanks[$0].count * own.count
+        })
+        exchange(sent: sent, received: received)
+        guard !own.isEmpty else { return }
+        for (source, theirs) in planesOfAllRanks.enumerated() where source != me && !theirs.isEmpty {
+            fft.move(block: receiveBuffer.pointer + received[source], blockStride: own.count,
+                     columnLayout: columns.pointer, planes: theirs, width: own.count, toColumns: true)
+        }
+        if !mine.isEmpty {
+            fft.move(block: buffer + 2 * own.lowerBound, blockStride: fft.columnCount, columnLayout: columns.pointer,
+                     planes: mine, width: own.count, toColumns: true)
         }
     }
 
     /// The reverse of `toColumns`.
-    private func fromColumns(_ buffer: AlignedBuffer<Float>) {
-        let owned = columnsOfAllRanks[comm.rank], stride = planeStride
-        if comm.size == 1 { return moveLocally(buffer, toColumns: false) }
-        let blocks = planesOfAllRanks.map { theirs -> [Float] in
-            var block = [Float](repeating: 0, count: 2 * theirs.count * owned.count)
-            if block.isEmpty { return block }
-            block.withUnsafeMutableBufferPointer {
-                fft.move(block: $0.baseAddress!, columnLayout: columns.pointer, planes: theirs, columns: owned,
-                         toColumns: false)
-            }
-            return block
+    private func fromColumns(_ buffer: UnsafeMutablePointer<Float>, parts: [Range<Int>]) {
+        let me = comm.rank, own = parts[me], stride = planeStride, mine = planes
+        let sent = Self.offsets(planesOfAllRanks.indices.map {
+            $0 == me ? 0 : 2 * planesOfAllRanks[$0].count * own.count
+        })
+        for (target, theirs) in planesOfAllRanks.enumerated() where target != me && !theirs.isEmpty && !own.isEmpty {
+            fft.move(block: sendBuffer.pointer + sent[target], blockStride: own.count,
+                     columnLayout: columns.pointer, planes: theirs, width: own.count, toColumns: false)
         }
-        let received = exchange(blocks)
-        for (source, block) in received.enumerated() where !block.isEmpty {
-            let theirs = columnsOfAllRanks[source]
-            block.withUnsafeBufferPointer { source in
-                for p in 0..<planes.count {
-                    (buffer.pointer + p * stride + 2 * theirs.lowerBound)
-                        .update(from: source.baseAddress! + 2 * p * theirs.count, count: 2 * theirs.count)
-                }
+        if !mine.isEmpty && !own.isEmpty {
+            fft.move(block: buffer + 2 * own.lowerBound, blockStride: fft.columnCount, columnLayout: columns.pointer,
+                     planes: mine, width: own.count, toColumns: false)
+        }
+        let received = Self.offsets(parts.indices.map { $0 == me ? 0 : 2 * mine.count * parts[$0].count })
+        exchange(sent: sent, received: received)
+        for (r, part) in parts.enumerated() where r != me {
+            for p in 0..<mine.count {
+                (buffer + p * stride + 2 * part.lowerBound)
+                    .update(from: receiveBuffer.pointer + received[r] + 2 * p * part.count, count: 2 * part.count)
             }
         }
     }
 
-    /// One rank: the slab is one block of every column (a plane of the half-spectrum is its
-    /// columns in order), moved without copies.
-    private func moveLocally(_ buffer: AlignedBuffer<Float>, toColumns: Bool) {
-        fft.move(block: buffer.pointer, columnLayout: columns.pointer, planes: planes,
-                 columns: 0 ..< fft.columnCount, toColumns: toColumns)
-    }
-
-    /// All-to-all of float blocks; a failed exchange stops the run (the transforms are collective
-    /// and cannot report it to their caller).
-    private func exchange(_ blocks: [[Float]]) -> [[Float]] {
-        do { return try comm.allToAll(blocks) } catch {
+    /// Sends block `r` of `sendBuffer` (floats `sent[r] ..< sent[r + 1]`) to every other rank `r`
+    /// and receives block `r` of `receiveBuffer` from it; a failed exchange stops the run (the transforms are
+    /// collective and cannot report it to their caller).
+    private func exchange(sent: [Int], received: [Int]) {
+        let ranks = (0..<comm.size).filter { $0 != comm.rank }
+        let sends = ranks.map { r in
+            (rank: r, values: UnsafeBufferPointer(start: sendBuffer.pointer + sent[r], count: sent[r + 1] - sent[r]))
+        }
+        let receives = ranks.map { r in
+            (rank: r, buffer: UnsafeMutableBufferPointer(start: receiveBuffer.pointer + received[r],
+                                                         count: received[r + 1] - received[r]))
+        }
+        do { try comm.exchange(sends: sends, receives: receives) } catch {
             FileHandle.standardError.write(Data("localscale: error: rank \(comm.rank): \(error)\n".utf8))
             comm.abort(1)
         }

@@ -161,6 +161,38 @@ struct FastModeTests {
             #expect(abs(logRatios[s]) < 0.02, "shell \(s): mean log ratio fast/exact \(logRatios[s])")
         }
     }
+
+    @Test("the voxel rows (a bit per grid voxel) give back the voxel list in order, row by row")
+    func voxelRows() {
+        let rowCount = 5 * 7, width = 130
+        var generator = SplitMix64(seed: 12)
+        let indices = (0 ..< rowCount * width).filter { i in
+            i % width == 0 || i % width == 63 || i % width == 64 || i % width == width - 1
+                || Float.random(in: 0..<1, using: &generator) < 0.3
+        }
+        let rows = VoxelRows(gridIndices: indices, rowCount: rowCount, width: width)
+        #expect(rows.count == indices.count)
+        var seen: [Int] = []
+        rows.forEach { n, i in
+            #expect(n == seen.count)
+            seen.append(i)
+        }
+        #expect(seen == indices)
+        for r in 0..<rowCount {
+            #expect(rows.first[r + 1] - rows.first[r] == indices.filter { $0 / width == r }.count)
+        }
+        let empty = VoxelRows(gridIndices: [Int](), rowCount: 3, width: 8)
+        #expect(empty.count == 0 && empty.first == [0, 0, 0, 0])
+    }
+
+    @Test("the column parts of the grid transforms tile each rank's columns in order")
+    func columnParts() {
+        for (columns, parts) in [(0 ..< 100, 32), (37 ..< 40, 32), (5 ..< 5, 4), (10 ..< 74, 1)] {
+            let all = (0..<parts).map { PlaneColumnFFT.part($0, of: parts, columns) }
+            #expect(all.flatMap { Array($0) } == Array(columns))
+            #expect(all.allSatisfy { $0.count <= (columns.count + parts - 1) / parts })
+        }
+    }
 }
 
 /// Powers reported by a fast run, per shell (thread-safe: reported from the calling thread).

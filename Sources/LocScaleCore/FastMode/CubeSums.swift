@@ -1,16 +1,22 @@
+/// Receives the cube sum of voxel `n` (position in the voxel list), once per voxel, from the
+/// thread that summed its row.
+protocol CubeSumSink: Sendable {
+    func take(_ n: Int, _ value: Double)
+}
+
 /// Sums of a slab-held real grid over the window cube of every voxel, the cube placed as exact
 /// mode cuts it: voxel `c` sums `[c − centre, c − centre + w − 1]` along each axis. Separable
-/// running sums — along x per row and along y per plane into a held slab, then along z across
-/// planes with the neighbouring slabs' halo planes — in double precision: O(N³), no FFT.
+/// running sums — along x per row and along y per plane, in place, then along z across planes
+/// with the neighbouring slabs' halo planes — in double precision: O(N³), no FFT. The grid
+/// lives in a buffer with room for the halo planes (`makeBuffer`), so no second copy is held.
 /// Shared by the threads of one call (each writes its own planes or rows), hence `@unchecked`.
 final class CubeSums: @unchecked Sendable {
     let window: Int
     let centre: Int
     let threads: Int
     private let grid: SlabGrid
-    /// This process's planes and the halo planes below and above them, after the x and y sums.
-    private let held: AlignedBuffer<Float>
-    private let heldPlanes: Range<Int>
+    /// This process's planes and the halo planes below and above them.
+    let heldPlanes: Range<Int>
 
     init(window: Int, centre: Int, threads: Int, grid: SlabGrid) {
         self.window = window
@@ -18,49 +24,51 @@ final class CubeSums: @unchecked Sendable {
         self.threads = threads
         self.grid = grid
         heldPlanes = grid.heldPlanes(below: centre, above: window - 1 - centre)
-        held = AlignedBuffer(count: max(1, heldPlanes.count * grid.planeStride))
     }
 
-    /// The cube sums of the squares (`squared`) of the real values in `buffer` (the grid's
-    /// layout), or of the values themselves, at `voxels` (whose cubes lie in the grid). The x and
-    /// y passes fill the held slab; `buffer` is left as it was.
-    func sums(of buffer: AlignedBuffer<Float>, squared: Bool, at voxels: VoxelRows) throws -> [Double] {
+    /// A zero-filled buffer of the grid's layout for the held planes (this process's planes and
+    /// their halos); the grid's transforms work on `ownPlanes(of:)`.
+    func makeBuffer() -> AlignedBuffer<Float> { AlignedBuffer(count: max(1, heldPlanes.count * grid.planeStride)) }
+
+    /// This process's first plane in a buffer from `makeBuffer`.
+    func ownPlanes(of buffer: AlignedBuffer<Float>) -> UnsafeMutablePointer<Float> {
+        buffer.pointer + (grid.planes.lowerBound - heldPlanes.lowerBound) * grid.planeStride
+    }
+
+    /// The cube sums of the squares of the real values in this process's planes of `buffer` (from
+    /// `makeBuffer`) at `voxels` (whose cubes lie in the grid), each handed to `sink`. The x and
+    /// y passes overwrite the planes with their sums, and the halo planes are filled.
+    func sums(of buffer: AlignedBuffer<Float>, at voxels: VoxelRows, into sink: some CubeSumSink) throws {
         let size = grid.size, stride = grid.planeStride, rowLength = grid.rowLength
         let planes = grid.planes, heldPlanes = heldPlanes
-        let pointers = UnsafeSendable((buffer.pointer, held.pointer))
+        let pointers = UnsafeSendable(ownPlanes(of: buffer))
         parallelChunks(planes.count, threads: threads) { chunk in
             let scratch = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(size.x, size.y * size.x))
             let rows = UnsafeMutableBufferPointer<Float>.allocate(capacity: stride)
             defer { scratch.deallocate(); rows.deallocate() }
-            let (values, held) = pointers.value
+            let values = pointers.value
             for plane in chunk {
                 for y in 0..<size.y {
                     self.sumAlongX(values + plane * stride + y * rowLength, into: rows.baseAddress! + y * rowLength,
-                                   count: size.x, squared: squared, scratch: scratch.baseAddress!)
+                                   count: size.x, scratch: scratch.baseAddress!)
                 }
-                self.sumAlongY(rows.baseAddress!, into: held + (planes.lowerBound + plane - heldPlanes.lowerBound) * stride,
-                               rowCount: size.y, rowLength: rowLength, width: size.x, accumulator: scratch.baseAddress!)
+                self.sumAlongY(rows.baseAddress!, into: values + plane * stride, rowCount: size.y,
+                               rowLength: rowLength, width: size.x, accumulator: scratch.baseAddress!)
             }
         }
-        try grid.exchangeHalo(held.buffer, planeStride: stride, below: centre, above: window - 1 - centre)
-        var result = [Double](repeating: 0, count: voxels.count)
-        result.withUnsafeMutableBufferPointer { out in
-            let target = UnsafeSendable((held.pointer, out.baseAddress))
-            parallelChunks(size.y, threads: threads) { rowChunk in
-                let (held, out) = target.value
-                self.sumAlongZ(held, held: heldPlanes, planes: planes, depth: size.z, rows: rowChunk,
-                               planeStride: stride, rowLength: rowLength, voxels: voxels, into: out)
-            }
+        try grid.exchangeHalo(buffer.buffer, planeStride: stride, below: centre, above: window - 1 - centre)
+        let held = UnsafeSendable(UnsafePointer(buffer.pointer))
+        parallelChunks(size.y, threads: threads) { rowChunk in
+            self.sumAlongZ(held.value, held: heldPlanes, planes: planes, depth: size.z, rows: rowChunk,
+                           planeStride: stride, rowLength: rowLength, voxels: voxels, into: sink)
         }
-        return result
     }
 
-    /// One row: `out[x] = Σ row[x − centre ..< x − centre + w]` (of squares when `squared`), 0
-    /// where that leaves the row.
+    /// One row: `out[x] = Σ row[x − centre ..< x − centre + w]²`, 0 where that leaves the row.
     private func sumAlongX(_ row: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>, count n: Int,
-                           squared: Bool, scratch: UnsafeMutablePointer<Double>) {
+                           scratch: UnsafeMutablePointer<Double>) {
         let w = window
-        for x in 0..<n { scratch[x] = squared ? Double(row[x] * row[x]) : Double(row[x]) }
+        for x in 0..<n { scratch[x] = Double(row[x] * row[x]) }
         for x in 0..<n { out[x] = 0 }
         guard n >= w else { return }
         var sum = 0.0
@@ -95,10 +103,10 @@ final class CubeSums: @unchecked Sendable {
     }
 
     /// Rows `rows` of every local plane: the sum of held planes `z − centre ..< z − centre + w`,
-    /// read off at the voxels in those rows into `out` (one value per voxel).
+    /// read off at the voxels in those rows into `sink`.
     private func sumAlongZ(_ held: UnsafePointer<Float>, held heldPlanes: Range<Int>, planes: Range<Int>, depth: Int,
                            rows: Range<Int>, planeStride: Int, rowLength: Int, voxels: VoxelRows,
-                           into out: UnsafeMutablePointer<Double>?) {
+                           into sink: some CubeSumSink) {
         let w = window
         let count = rows.count * rowLength, offset = rows.lowerBound * rowLength
         let accumulator = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(count, 1))
@@ -123,10 +131,10 @@ final class CubeSums: @unchecked Sendable {
                 }
                 valid = true
             }
-            let base = (z - planes.lowerBound) * planeStride + offset
             let row = (z - planes.lowerBound) * rowsPerPlane
-            for n in voxels.first[row + rows.lowerBound] ..< voxels.first[row + rows.upperBound] {
-                out![n] = accumulator[voxels.positions[n] - base]
+            for y in rows {
+                let base = (y - rows.lowerBound) * rowLength
+                voxels.forEach(inRow: row + y) { n, x in sink.take(n, accumulator[base + x]) }
             }
         }
     }

@@ -7,16 +7,19 @@ import CFFTW
 final class EvenKernelTransform {
     /// Octant size along x, y, z: `N/2 + 1`.
     let octant: XYZ<Int>
-    /// The octant, (z, y, x), x fastest: the kernel's values at `d ≥ 0`.
-    private let kernel: AlignedBuffer<Float>
-    /// After `transform`: the DFT at frequencies `0 … N/2` per axis (same layout).
+    /// After `transform`: the DFT at frequencies `0 … N/2` per axis ((z, y, x), x fastest).
     let spectrum: AlignedBuffer<Float>
+    /// Planned on a buffer of its own and run on the caller's (`transform`), which is free at
+    /// that moment: the kernel's octant is not held between shells.
     private let plan: fftwf_plan
+
+    /// Floats of the kernel's octant, the scratch `transform` needs.
+    var octantCount: Int { octant.x * octant.y * octant.z }
 
     init(grid size: XYZ<Int>, threads: Int) {
         precondition(size.x % 2 == 0 && size.y % 2 == 0 && size.z % 2 == 0, "the fast grid has even sizes")
         octant = XYZ(size.x / 2 + 1, size.y / 2 + 1, size.z / 2 + 1)
-        kernel = AlignedBuffer(count: octant.x * octant.y * octant.z)
+        let kernel = AlignedBuffer<Float>(count: octant.x * octant.y * octant.z)
         spectrum = AlignedBuffer(count: octant.x * octant.y * octant.z)
         let (input, output, n) = (kernel.pointer, spectrum.pointer, octant)
         plan = FFTW.plan(threads: threads) {
@@ -27,15 +30,18 @@ final class EvenKernelTransform {
     deinit { FFTW.plannerLock.withLock { fftwf_destroy_plan(plan) } }
 
     /// Transforms the kernel with `value(dx, dy, dz)` at `0 ≤ d_a ≤ reach` and 0 elsewhere in the
-    /// octant; the result is in `spectrum`.
-    func transform(reach: Int, _ value: (Int, Int, Int) -> Float) {
-        kernel.buffer.update(repeating: 0)
+    /// octant, laid out in `scratch` (`octantCount` floats at the start of an `AlignedBuffer`, so
+    /// aligned as the plan's own buffer was: FFTW runs the same code); the result is in `spectrum`.
+    func transform(reach: Int, scratch: AlignedBuffer<Float>, _ value: (Int, Int, Int) -> Float) {
+        precondition(scratch.count >= octantCount)
+        let kernel = scratch.pointer
+        kernel.update(repeating: 0, count: octantCount)
         for dz in 0...reach {
             for dy in 0...reach {
-                for dx in 0...reach { kernel.pointer[(dz * octant.y + dy) * octant.x + dx] = value(dx, dy, dz) }
+                for dx in 0...reach { kernel[(dz * octant.y + dy) * octant.x + dx] = value(dx, dy, dz) }
             }
         }
-        fftwf_execute(plan)
+        fftwf_execute_r2r(plan, kernel, spectrum.pointer)
     }
 
     /// The octant index of grid frequency index `f` on an axis of `n` points: `f` and `n − f`

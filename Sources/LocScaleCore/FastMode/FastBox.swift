@@ -54,27 +54,32 @@ public struct FastBox: Equatable, Codable, Sendable {
     /// Voxels in the grid.
     public var count: Int { size.x * size.y * size.z }
 
-    /// Grid planes `planes` of `map` (a box of `shape`, (z, y, x)), x fastest, with `outside`
-    /// where the grid leaves the box. `map` may hold only the box planes from `firstPlane` on (a
-    /// slab), as long as it holds every box plane the grid planes lie on.
-    public func values(of map: [Float], firstPlane: Int = 0, planes: Range<Int>, outside: Float) -> [Float] {
-        var result = [Float](repeating: outside, count: planes.count * size.y * size.x)
+    /// Grid planes `planes` of `map` (a box of `shape`, (z, y, x)) into `buffer`, x fastest,
+    /// `rowLength` floats per row (a `SlabGrid`'s layout), with `outside` where the grid leaves
+    /// the box. `map` may hold only the box planes from `firstPlane` on (a slab), as long as it
+    /// holds every box plane the grid planes lie on.
+    public func fill(_ buffer: UnsafeMutablePointer<Float>, rowLength: Int, from map: [Float], firstPlane: Int = 0,
+                     planes: Range<Int>, outside: Float) {
         for z in planes {
             let bz = start.z + z
-            guard bz >= 0, bz < shape.z else { continue }
-            precondition(bz >= firstPlane && (bz - firstPlane + 1) * shape.y * shape.x <= map.count,
+            let inBox = bz >= 0 && bz < shape.z
+            precondition(!inBox || (bz >= firstPlane && (bz - firstPlane + 1) * shape.y * shape.x <= map.count),
                          "the slab does not hold plane \(bz)")
             for y in 0..<size.y {
                 let by = start.y + y
-                guard by >= 0, by < shape.y else { continue }
+                let to = buffer + ((z - planes.lowerBound) * size.y + y) * rowLength
+                to.update(repeating: outside, count: size.x)
+                guard inBox, by >= 0, by < shape.y else { continue }
                 let from = ((bz - firstPlane) * shape.y + by) * shape.x
-                let to = ((z - planes.lowerBound) * size.y + y) * size.x
-                for x in max(0, -start.x) ..< min(size.x, shape.x - start.x) {
-                    result[to + x] = map[from + start.x + x]
-                }
+                for x in max(0, -start.x) ..< min(size.x, shape.x - start.x) { to[x] = map[from + start.x + x] }
             }
         }
-        return result
+    }
+
+    /// The box index of grid voxel `(z·ny + y)·nx + x` (inside the box).
+    public func boxIndex(ofGridIndex g: Int) -> Int {
+        let x = g % size.x + start.x, y = (g / size.x) % size.y + start.y, z = g / (size.x * size.y) + start.z
+        return (z * shape.y + y) * shape.x + x
     }
 
     /// The grid index (z, y, x) of box voxel `i`.

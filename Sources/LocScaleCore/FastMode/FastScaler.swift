@@ -23,10 +23,14 @@ public struct FastDiagnostics: Sendable {
 /// every voxel. The lowest shells' powers can be measured exactly by sliding DFTs.
 ///
 /// Works on one slab of a `SlabGrid` (the padded box, FFT size N): the whole grid in one process,
-/// or one rank's planes under MPI. Memory: three grid-sized buffers, half of one more, the cube
-/// sums' held slab, and per voxel the output and the gains. The shell kernels depend only on
-/// (w, P, N) but are made in the shell loop, not kept: they cost DCTs of an eighth of the grid,
-/// and keeping them would take a grid per shell (docs/FASTMODE.md).
+/// or one rank's planes under MPI. Memory (docs/FASTMODE.md, "Memory"): the two maps'
+/// half-spectra, made in place in the caller's buffers; one work grid with room for the cube
+/// sums' halo planes; the octant transform of the shell kernels (an eighth of the grid; the
+/// octant itself is laid out in the free work grid); per voxel the output sum and one power that
+/// becomes the gain (16 bytes; the voxels themselves are a bit per grid voxel); parts of the
+/// column transforms (a 32nd) and of the sliding DFTs' sums (a 16th). The shell kernels depend
+/// only on (w, P, N) but are made in the shell loop, not kept: they cost DCTs of an eighth of
+/// the grid, and keeping them would take a grid per shell.
 public final class FastScaler {
     public let grid: SlabGrid
     /// Exact mode's layout for the window and pad factor (shells, `P`, centre).
@@ -51,86 +55,143 @@ public final class FastScaler {
     /// Number of shells, `round(√3·P/2) + 1`.
     public var shellCount: Int { layout.binCount }
 
-    /// The scaled values of `voxels` — linear indices `(z·ny + y)·nx + x` into this process's
-    /// planes of the grid, z counted from its first plane — of the experimental and model maps
-    /// given on those planes (`planes.count · ny · nx` floats each, x fastest; emptied once their
-    /// spectra exist, to save memory). Every cube of a listed voxel must lie inside the grid, and
-    /// the maps must be padded so that the FFTs do not wrap (`FastBox`). Collective under MPI.
-    /// Every shell's local powers go to `observer` (the seam for per-voxel outputs of the shell
-    /// powers, docs/KERNEL.md §7); the values do not depend on it.
-    public func scale(experimental: inout [Float], model: inout [Float],
-                      voxels: [Int], diagnostics: FastDiagnostics = FastDiagnostics(),
+    /// The scaled values of `voxels` (this process's planes of the grid) of the experimental and
+    /// model maps given in `experimental` and `model`: this process's planes in the grid's layout
+    /// (`grid.makeBuffer()`, filled by `FastBox.fill`), overwritten by their half-spectra. Every
+    /// cube of a listed voxel must lie inside the grid, and the maps must be padded so that the
+    /// FFTs do not wrap (`FastBox`). Collective under MPI. Every shell's local powers go to
+    /// `observer` (the seam for per-voxel outputs of the shell powers, docs/KERNEL.md §7); the
+    /// values do not depend on it.
+    public func scale(experimental: AlignedBuffer<Float>, model: AlignedBuffer<Float>,
+                      voxels: VoxelRows, diagnostics: FastDiagnostics = FastDiagnostics(),
                       progress: ScalingProgress? = nil,
                       observer: (any ShellPowerSweepObserver)? = nil) throws -> [Float] {
-        let size = grid.size
-        let rows = VoxelRows(voxels: voxels, grid: grid)
-        let positions = rows.positions
+        precondition(experimental.count >= grid.bufferCount && model.count >= grid.bufferCount)
+        let size = grid.size, count = voxels.count
         var lowShellGains: [[Float]] = []
-        do {
-            let powers = try experimental.withUnsafeBufferPointer { e in
-                try model.withUnsafeBufferPointer { m in
-                    try LowShellPowers(shells: exactShells, layout: layout, grid: grid, threads: threads)
-                        .measure(experimental: e, model: m, at: rows)
+        if exactShells >= 0 {
+            let sliding = LowShellPowers(shells: exactShells, layout: layout, grid: grid, threads: threads)
+            var pe = [Double](repeating: 0, count: count), pm = pe
+            for s in 0...exactShells {
+                try pe.withUnsafeMutableBufferPointer {
+                    try sliding.measure(shell: s, map: experimental.pointer, at: voxels, into: $0)
                 }
-            }
-            for (s, (pe, pm)) in zip(powers.experimental, powers.model).enumerated() {
+                try pm.withUnsafeMutableBufferPointer {
+                    try sliding.measure(shell: s, map: model.pointer, at: voxels, into: $0)
+                }
                 diagnostics.powers?(s, pe, pm)
                 report(shell: s, pe, pm, to: observer)
-                let floor = try powerFloor(pe, at: rows)
+                let floor = try powerFloor(pe, at: voxels)
                 lowShellGains.append(zip(pe, pm).map { Self.gain($0, $1, floor: floor) })
             }
         }
 
-        let experimentalSpectrum = experimental.withUnsafeBufferPointer(load)
-        experimental = []
-        let modelSpectrum = model.withUnsafeBufferPointer(load)
-        model = []
-        grid.forward(experimentalSpectrum)
-        grid.forward(modelSpectrum)
-        let work = grid.makeBuffer()
-        let analysis = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, grid.planes.count * grid.spectrumPlaneCount))
-        defer { analysis.deallocate() }
+        grid.forward(experimental)
+        grid.forward(model)
+        let work = sums.makeBuffer(), workPlanes = sums.ownPlanes(of: work)
+        // The shell kernels' octants are laid out in the work grid while it is free (a buffer of
+        // their own only where a rank's slab is smaller than an eighth of the grid).
+        let scratch = work.count >= evenKernels.octantCount ? work : AlignedBuffer(count: evenKernels.octantCount)
         let readout = ReadoutSpectrum(grid: grid, layout: layout, cube: evenKernels)
         let w = layout.window
         let inverseCount = Float(1 / Double(size.x * size.y * size.z))
         let analysisScale = inverseCount / Float(Double(w * w * w).squareRoot())
+        // Per voxel: the sum over shells, and the estimated experimental power that becomes the
+        // gain (as a Double holding the Float gain). The model's power is kept only to show it.
+        let keepsPowers = diagnostics.powers != nil || observer != nil
+        var output = [Double](repeating: 0, count: count)
+        var gains: [Double] = [], modelPower: [Double] = []
 
-        var output = [Double](repeating: 0, count: voxels.count)
-        var gains = [Float](repeating: 0, count: voxels.count)
         for s in 0..<shellCount {
             let lags = lagSums.sums(shell: s)
-            if s <= exactShells {
-                gains = lowShellGains[s]
-            } else {
+            var shellGains: [Float] = []
+            if let injected = diagnostics.gains?(s) {
+                shellGains = injected
+            } else if s <= exactShells {
+                swap(&shellGains, &lowShellGains[s])
+            }
+            if s > exactShells {
+                if gains.isEmpty { gains = [Double](repeating: 0, count: count) }
+                if keepsPowers && modelPower.isEmpty { modelPower = [Double](repeating: 0, count: count) }
                 // 1/N³ normalises the inverse FFT.
-                makeAnalysisFilter(lags: lags, into: analysis, scale: analysisScale)
-                let pe = try localPower(of: experimentalSpectrum, filter: analysis, work: work, at: rows)
-                let pm = try localPower(of: modelSpectrum, filter: analysis, work: work, at: rows)
-                diagnostics.powers?(s, pe, pm)
-                report(shell: s, pe, pm, to: observer)
-                let floor = try powerFloor(pe, at: rows)
-                gains.withUnsafeMutableBufferPointer { g in
-                    let target = UnsafeSendable(g)
-                    parallelChunks(g.count, threads: threads) { part in
-                        for n in part { target.value[n] = Self.gain(pe[n], pm[n], floor: floor) }
+                makeAnalysisKernel(lags: lags, scratch: scratch)
+                try gains.withUnsafeMutableBufferPointer { pe in
+                    try localPower(of: experimental, scale: analysisScale, work: work, at: voxels,
+                                   into: StoredSum(target: pe.baseAddress))
+                }
+                let floor = try powerFloor(gains, at: voxels)
+                try gains.withUnsafeMutableBufferPointer { pe in
+                    try modelPower.withUnsafeMutableBufferPointer { pm in
+                        if keepsPowers {
+                            try localPower(of: model, scale: analysisScale, work: work, at: voxels,
+                                           into: StoredSum(target: pm.baseAddress))
+                        } else {
+                            try localPower(of: model, scale: analysisScale, work: work, at: voxels,
+                                           into: GainFromSum(power: pe.baseAddress, floor: floor))
+                        }
+                    }
+                }
+                if keepsPowers {
+                    diagnostics.powers?(s, gains, modelPower)
+                    report(shell: s, gains, modelPower, to: observer)
+                    gains.withUnsafeMutableBufferPointer { g in
+                        let pointers = UnsafeSendable((g, modelPower))
+                        parallelChunks(g.count, threads: threads) { part in
+                            let (g, pm) = pointers.value
+                            for n in part { g[n] = Double(Self.gain(g[n], pm[n], floor: floor)) }
+                        }
                     }
                 }
             }
-            if let injected = diagnostics.gains?(s) { gains = injected }
 
-            readout.prepare(lags: lags)
-            readout.multiply(experimentalSpectrum, into: work, scale: inverseCount, threads: threads)
-            grid.inverse(work)
-            output.withUnsafeMutableBufferPointer { out in
-                let target = UnsafeSendable((out, gains, positions, work.pointer))
-                parallelChunks(out.count, threads: threads) { part in
-                    let (out, gains, positions, v) = target.value
-                    for n in part { out[n] += Double(gains[n]) * Double(v[positions[n]]) }
+            readout.prepare(lags: lags, scratch: scratch)
+            readout.multiply(experimental, into: workPlanes, scale: inverseCount, threads: threads)
+            grid.inverse(workPlanes)
+            if shellGains.isEmpty {
+                gains.withUnsafeBufferPointer { readOut(gains: $0, shell: workPlanes, voxels: voxels, into: &output) }
+            } else {
+                shellGains.withUnsafeBufferPointer {
+                    readOut(gains: $0, shell: workPlanes, voxels: voxels, into: &output)
                 }
             }
-            progress?.add(voxels.count * (s + 1) / shellCount - voxels.count * s / shellCount)
+            progress?.add(count * (s + 1) / shellCount - count * s / shellCount)
         }
+        gains = []
+        modelPower = []
         return output.map { Float($0) }
+    }
+
+    /// `output[n] += gains[n] · v(voxel n)` in double precision, `v` this shell's read-out grid
+    /// (this process's planes), row by row over the threads.
+    private func readOut<Gain: BinaryFloatingPoint & Sendable>(
+        gains: UnsafeBufferPointer<Gain>, shell v: UnsafeMutablePointer<Float>, voxels: VoxelRows,
+        into output: inout [Double]) {
+        let rowLength = grid.rowLength
+        output.withUnsafeMutableBufferPointer { out in
+            let target = UnsafeSendable((out, gains, v))
+            parallelChunks(voxels.first.count - 1, threads: threads) { rows in
+                let (out, gains, v) = target.value
+                for r in rows {
+                    let row = v + r * rowLength
+                    voxels.forEach(inRow: r) { n, x in out[n] += Double(gains[n]) * Double(row[x]) }
+                }
+            }
+        }
+    }
+
+    /// Stores each voxel's cube sum.
+    /// (The pointers are nil only for an empty voxel list, when nothing is taken.)
+    private struct StoredSum: CubeSumSink, @unchecked Sendable {
+        let target: UnsafeMutablePointer<Double>?
+        func take(_ n: Int, _ value: Double) { target![n] = value }
+    }
+
+    /// Turns each voxel's experimental power in `power` into its gain, the cube sum being the
+    /// model's power.
+    private struct GainFromSum: CubeSumSink, @unchecked Sendable {
+        let power: UnsafeMutablePointer<Double>?
+        let floor: Double
+        func take(_ n: Int, _ value: Double) { power![n] = Double(FastScaler.gain(power![n], value, floor: floor)) }
     }
 
     /// Hands shell `shell`'s powers at every voxel to `observer`, the voxels split over the threads.
@@ -149,7 +210,7 @@ public final class FastScaler {
 
     /// `sqrt(model / experimental)`, or 0 when the experimental power is not above `floor`.
     @inline(__always)
-    private static func gain(_ experimental: Double, _ model: Double, floor: Double) -> Float {
+    fileprivate static func gain(_ experimental: Double, _ model: Double, floor: Double) -> Float {
         experimental > floor ? Float((model / experimental).squareRoot()) : 0
     }
 
@@ -183,57 +244,43 @@ public final class FastScaler {
         return count > 0 ? Self.relativePowerFloor * sum / count : 0
     }
 
-    /// A buffer holding `values` (this process's planes, x fastest) in the grid's row layout.
-    private func load(_ values: UnsafeBufferPointer<Float>) -> AlignedBuffer<Float> {
-        let buffer = grid.makeBuffer()
-        let nx = grid.size.x, rowLength = grid.rowLength
-        for row in 0 ..< grid.planes.count * grid.size.y {
-            (buffer.pointer + row * rowLength).update(from: values.baseAddress! + row * nx, count: nx)
-        }
-        return buffer
-    }
-
-    /// `A_s = sqrt(max(Λ_s, 0) / w³) · scale` per local half-spectrum coefficient, `Λ_s` the DFT
-    /// of `λ_s = tri · D_s` (even along every axis: a DCT-I of one octant).
-    private func makeAnalysisFilter(lags: UnsafeBufferPointer<Float>, into filter: UnsafeMutableBufferPointer<Float>,
-                                    scale: Float) {
+    /// `Λ_s`, the DFT of `λ_s = tri · D_s` (even along every axis: a DCT-I of one octant), into
+    /// `evenKernels.spectrum`.
+    private func makeAnalysisKernel(lags: UnsafeBufferPointer<Float>, scratch: AlignedBuffer<Float>) {
         let w = layout.window, p = layout.padded
-        evenKernels.transform(reach: w - 1) { dx, dy, dz in
+        evenKernels.transform(reach: w - 1, scratch: scratch) { dx, dy, dz in
             Float((w - dx) * (w - dy) * (w - dz)) * lags[(dz * p + dy) * p + dx]
         }
+    }
+
+    /// The power of `spectrum` through the analysis filter in every listed voxel's cube, into
+    /// `sink`: `u = IFFT(F · A_s)`, then the cube sums of `u²`.
+    private func localPower(of spectrum: AlignedBuffer<Float>, scale: Float, work: AlignedBuffer<Float>,
+                            at voxels: VoxelRows, into sink: some CubeSumSink) throws {
+        let planes = sums.ownPlanes(of: work)
+        multiplyByAnalysisFilter(spectrum, scale: scale, into: planes)
+        grid.inverse(planes)
+        try sums.sums(of: work, at: voxels, into: sink)
+    }
+
+    /// `work = spectrum · A_s`, `A_s = sqrt(max(Λ_s, 0) / w³) · scale` per local half-spectrum
+    /// coefficient (one real factor, made from the octant spectrum as it is needed, not held).
+    private func multiplyByAnalysisFilter(_ spectrum: AlignedBuffer<Float>, scale: Float,
+                                          into work: UnsafeMutablePointer<Float>) {
         let size = grid.size, half = size.x / 2 + 1, first = grid.planes.lowerBound
-        let pointers = UnsafeSendable((evenKernels, evenKernels.spectrum.pointer, filter.baseAddress!))
+        let pointers = UnsafeSendable((evenKernels, evenKernels.spectrum.pointer, spectrum.pointer, work))
         parallelChunks(grid.planes.count, threads: threads) { chunk in
-            let (transform, spectrum, out) = pointers.value
+            let (transform, lambda, f, u) = pointers.value
             for plane in chunk {
                 for fy in 0..<size.y {
                     let row = (plane * size.y + fy) * half
                     let from = transform.index(fx: 0, fy: fy, fz: first + plane, size: size)
-                    for fx in 0..<half { out[row + fx] = max(spectrum[from + fx], 0).squareRoot() * scale }
+                    for fx in 0..<half {
+                        let a = max(lambda[from + fx], 0).squareRoot() * scale, j = row + fx
+                        u[2 * j] = f[2 * j] * a
+                        u[2 * j + 1] = f[2 * j + 1] * a
+                    }
                 }
-            }
-        }
-    }
-
-    /// The power of `spectrum` through `filter` in every listed voxel's cube: `u = IFFT(F · A)`,
-    /// then the cube sums of `u²`.
-    private func localPower(of spectrum: AlignedBuffer<Float>, filter: UnsafeMutableBufferPointer<Float>,
-                            work: AlignedBuffer<Float>, at voxels: VoxelRows) throws -> [Double] {
-        multiply(spectrum, byReal: filter, into: work)
-        grid.inverse(work)
-        return try sums.sums(of: work, squared: true, at: voxels)
-    }
-
-    /// `work = spectrum · filter`, one real factor per coefficient.
-    private func multiply(_ spectrum: AlignedBuffer<Float>, byReal filter: UnsafeMutableBufferPointer<Float>,
-                          into work: AlignedBuffer<Float>) {
-        let perPlane = grid.spectrumPlaneCount
-        let pointers = UnsafeSendable((spectrum.pointer, filter.baseAddress!, work.pointer))
-        parallelChunks(grid.planes.count, threads: threads) { chunk in
-            let (f, a, u) = pointers.value
-            for j in chunk.lowerBound * perPlane ..< chunk.upperBound * perPlane {
-                u[2 * j] = f[2 * j] * a[j]
-                u[2 * j + 1] = f[2 * j + 1] * a[j]
             }
         }
     }

@@ -11,11 +11,15 @@ public enum FastScaling {
         let box = FastBox(voxels: voxels, shape: em.grid.shape, window: window)
         let grid = LocalSlabGrid(size: box.size, threads: threads, planning: planning)
         let planes = 0 ..< box.size.z
-        var e = box.values(of: em.values, planes: planes, outside: inputs.meanOutsideMask(em))
-        var m = box.values(of: model.values, planes: planes, outside: inputs.meanOutsideMask(model))
+        let e = grid.makeBuffer(), m = grid.makeBuffer()
+        box.fill(e.pointer, rowLength: grid.rowLength, from: em.values, planes: planes,
+                 outside: inputs.meanOutsideMask(em))
+        box.fill(m.pointer, rowLength: grid.rowLength, from: model.values, planes: planes,
+                 outside: inputs.meanOutsideMask(model))
         let scaler = FastScaler(grid: grid, window: window, padFactor: padFactor, exactShells: exactShells, threads: threads)
-        let values = try scaler.scale(experimental: &e, model: &m, voxels: voxels.map(box.gridIndex(ofBoxIndex:)),
-                                      diagnostics: diagnostics, observer: observer)
+        let rows = VoxelRows(gridIndices: voxels.lazy.map(box.gridIndex(ofBoxIndex:)), grid: grid)
+        let values = try scaler.scale(experimental: e, model: m, voxels: rows, diagnostics: diagnostics,
+                                      observer: observer)
         var result = Volume(zerosOn: em.grid)
         for (n, i) in voxels.enumerated() { result.values[i] = values[n] }
         return result

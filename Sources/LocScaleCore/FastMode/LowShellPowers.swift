@@ -14,11 +14,9 @@ struct LowShellPowers {
     let grid: SlabGrid
     let threads: Int
 
-    /// Per shell, per voxel: experimental and model powers `Σ_{k∈s} |F(k)|²`.
-    struct Powers {
-        var experimental: [[Double]]
-        var model: [[Double]]
-    }
+    /// The rows of a plane are summed in this many parts (the same on every process), one part's
+    /// sums held at a time: a sixteenth of two slabs instead of two slabs.
+    static let rowParts = 16
 
     /// One frequency of a `±k` pair (wrapped components), its shell, and how many of the two it
     /// stands for (1 when `k ≡ −k`).
@@ -50,16 +48,22 @@ struct LowShellPowers {
         return result
     }
 
-    /// The powers of both maps (this process's planes, x fastest) at `voxels`. Collective under MPI.
-    func measure(experimental: UnsafeBufferPointer<Float>, model: UnsafeBufferPointer<Float>,
-                 at voxels: VoxelRows) throws -> Powers {
-        let zero = [[Double]](repeating: [Double](repeating: 0, count: voxels.count), count: max(shells + 1, 0))
-        var powers = Powers(experimental: zero, model: zero)
-        guard shells >= 0 else { return powers }
+    /// Shell `shell`'s power `Σ_{k∈s} |F(k)|²` of `map` (this process's planes in the grid's
+    /// layout, real) at every voxel, into `power`. Collective under MPI. The frequencies are
+    /// visited in the same order for every shell's call, so each voxel's sum is the same bits
+    /// however the shells are split into calls.
+    func measure(shell: Int, map: UnsafePointer<Float>, at voxels: VoxelRows,
+                 into power: UnsafeMutableBufferPointer<Double>) throws {
+        power.update(repeating: 0)
+        guard shell >= 0, shell <= shells else { return }
         let below = layout.centre, above = layout.window - 1 - layout.centre
         let held = grid.heldPlanes(below: below, above: above)
-        let heldRe = AlignedBuffer<Float>(count: max(1, held.count * grid.planeStride))
-        let heldIm = AlignedBuffer<Float>(count: max(1, held.count * grid.planeStride))
+        let parts = max(1, min(Self.rowParts, grid.size.y))
+        let partRows = (0..<parts).map { grid.size.y * $0 / parts ..< grid.size.y * ($0 + 1) / parts }
+        let partStride = partRows.map(\.count).max()! * grid.rowLength
+        let heldRe = AlignedBuffer<Float>(count: max(1, held.count * partStride))
+        let heldIm = AlignedBuffer<Float>(count: max(1, held.count * partStride))
+        let sliding = SlidingRows(planes: grid.planes.count, width: grid.size.x)
         // Group the frequencies by (kx, ky): one x–y pass per group, one z pass per frequency.
         var groups: [[Frequency]] = []
         for f in frequencies {
@@ -69,21 +73,32 @@ struct LowShellPowers {
                 groups.append([f])
             }
         }
-        for (map, isModel) in [(experimental, false), (model, true)] {
-            for group in groups {
-                sumAlongXY(map, k: group[0].k, into: (heldRe, heldIm), held: held)
-                try grid.exchangeHalo(heldRe.buffer, planeStride: grid.planeStride, below: below, above: above)
-                try grid.exchangeHalo(heldIm.buffer, planeStride: grid.planeStride, below: below, above: above)
-                for frequency in group {
-                    if isModel {
-                        addPower((heldRe, heldIm), held: held, frequency: frequency, at: voxels, to: &powers.model[frequency.shell])
-                    } else {
-                        addPower((heldRe, heldIm), held: held, frequency: frequency, at: voxels, to: &powers.experimental[frequency.shell])
-                    }
+        for group in groups where group.contains(where: { $0.shell == shell }) {
+            for rows in partRows {
+                sumAlongXY(map, k: group[0].k, rows: rows, sliding: sliding, into: (heldRe, heldIm),
+                           partStride: partStride, held: held)
+                try grid.exchangeHalo(heldRe.buffer, planeStride: partStride, below: below, above: above)
+                try grid.exchangeHalo(heldIm.buffer, planeStride: partStride, below: below, above: above)
+                for frequency in group where frequency.shell == shell {
+                    addPower((heldRe, heldIm), held: held, partStride: partStride, rows: rows,
+                             frequency: frequency, at: voxels, to: power)
                 }
             }
         }
-        return powers
+    }
+
+    /// Per local plane, the running sums along y carried from one part of the rows to the next:
+    /// the complex sum of the x sums of rows `start ..< start + w` (double).
+    private final class SlidingRows: @unchecked Sendable {
+        let re: UnsafeMutableBufferPointer<Double>
+        let im: UnsafeMutableBufferPointer<Double>
+
+        init(planes: Int, width: Int) {
+            re = .allocate(capacity: max(1, planes * width))
+            im = .allocate(capacity: max(1, planes * width))
+        }
+
+        deinit { re.deallocate(); im.deallocate() }
     }
 
     /// `exp(−2πi m/P)` for `m = 0 ..< P`, as (cos, −sin).
@@ -92,9 +107,13 @@ struct LowShellPowers {
         return ((0..<layout.padded).map { cos(2 * .pi * Double($0) / p) }, (0..<layout.padded).map { -sin(2 * .pi * Double($0) / p) })
     }
 
-    /// Per local plane: the cube sums along x and y of `map · exp(−2πi (kx·x + ky·y)/P)` into the
-    /// local planes of `held` (real and imaginary parts, the grid's row layout).
-    private func sumAlongXY(_ map: UnsafeBufferPointer<Float>, k: XYZ<Int>, into held: (AlignedBuffer<Float>, AlignedBuffer<Float>),
+    /// Per local plane, rows `rows` of the cube sums along x and y of
+    /// `map · exp(−2πi (kx·x + ky·y)/P)` into the local planes of `held` (real and imaginary
+    /// parts, `partStride` floats per plane, rows from `rows.lowerBound`). The parts of a plane's
+    /// rows come in order (the first starts the running sums in `sliding`, the others carry
+    /// them on), so every value is the one a whole-plane pass gives.
+    private func sumAlongXY(_ map: UnsafePointer<Float>, k: XYZ<Int>, rows: Range<Int>, sliding: SlidingRows,
+                            into held: (AlignedBuffer<Float>, AlignedBuffer<Float>), partStride: Int,
                             held heldPlanes: Range<Int>) {
         let size = grid.size, rowLength = grid.rowLength, stride = grid.planeStride
         let p = layout.padded, w = layout.window, centre = layout.centre
@@ -102,32 +121,32 @@ struct LowShellPowers {
         let first = grid.planes.lowerBound - heldPlanes.lowerBound
         let cosX = (0..<size.x).map { cosine[(k.x * $0 % p + p) % p] }, sinX = (0..<size.x).map { sine[(k.x * $0 % p + p) % p] }
         let cosY = (0..<size.y).map { cosine[(k.y * $0 % p + p) % p] }, sinY = (0..<size.y).map { sine[(k.y * $0 % p + p) % p] }
-        let pointers = UnsafeSendable((map, held.0.pointer, held.1.pointer))
+        let pointers = UnsafeSendable((map, held.0.pointer, held.1.pointer, sliding))
         parallelChunks(grid.planes.count, threads: threads) { chunk in
-            let (source, outRe, outIm) = pointers.value
-            // The plane after the x sums, complex, double.
-            let rowsRe = UnsafeMutableBufferPointer<Double>.allocate(capacity: size.y * size.x)
-            let rowsIm = UnsafeMutableBufferPointer<Double>.allocate(capacity: size.y * size.x)
-            // One row's modulated values (x pass), then the running sums along y.
+            let (source, outRe, outIm, sliding) = pointers.value
+            // One row's modulated values, then its sums along x (complex, double).
             let termRe = UnsafeMutableBufferPointer<Double>.allocate(capacity: size.x)
             let termIm = UnsafeMutableBufferPointer<Double>.allocate(capacity: size.x)
-            defer { rowsRe.deallocate(); rowsIm.deallocate(); termRe.deallocate(); termIm.deallocate() }
+            let rowRe = UnsafeMutableBufferPointer<Double>.allocate(capacity: size.x)
+            let rowIm = UnsafeMutableBufferPointer<Double>.allocate(capacity: size.x)
+            defer { termRe.deallocate(); termIm.deallocate(); rowRe.deallocate(); rowIm.deallocate() }
             for plane in chunk {
-                rowsRe.update(repeating: 0)
-                rowsIm.update(repeating: 0)
-                for y in 0..<size.y {
-                    let from = (plane * size.y + y) * size.x
+                /// Row `y`'s sums along x into `rowRe`, `rowIm` (0 where the window leaves the row).
+                func sumRow(_ y: Int) {
+                    let from = plane * stride + y * rowLength
                     for x in 0..<size.x {
                         let v = Double(source[from + x])
                         termRe[x] = v * cosX[x]
                         termIm[x] = v * sinX[x]
                     }
-                    guard size.x >= w else { continue }
+                    rowRe.update(repeating: 0)
+                    rowIm.update(repeating: 0)
+                    guard size.x >= w else { return }
                     var re = 0.0, im = 0.0
                     for t in 0..<w { re += termRe[t]; im += termIm[t] }
                     for start in 0...(size.x - w) {
-                        rowsRe[y * size.x + start + centre] = re
-                        rowsIm[y * size.x + start + centre] = im
+                        rowRe[start + centre] = re
+                        rowIm[start + centre] = im
                         if start + w < size.x {
                             re += termRe[start + w] - termRe[start]
                             im += termIm[start + w] - termIm[start]
@@ -136,25 +155,28 @@ struct LowShellPowers {
                 }
                 // Along y, row by row: each row is modulated by one phase, so the running sums
                 // are vector operations over x.
-                let outPlane = (first + plane) * stride
-                for i in 0..<stride { outRe[outPlane + i] = 0; outIm[outPlane + i] = 0 }
-                guard size.y >= w else { continue }
-                for x in 0..<size.x { termRe[x] = 0; termIm[x] = 0 }
+                let sumRe = sliding.re.baseAddress! + plane * size.x, sumIm = sliding.im.baseAddress! + plane * size.x
                 func add(_ y: Int, _ sign: Double) {
+                    sumRow(y)
                     let (c, s) = (sign * cosY[y], sign * sinY[y])
-                    let row = y * size.x
                     for x in 0..<size.x {
-                        let (a, b) = (rowsRe[row + x], rowsIm[row + x])
-                        termRe[x] += a * c - b * s
-                        termIm[x] += a * s + b * c
+                        let (a, b) = (rowRe[x], rowIm[x])
+                        sumRe[x] += a * c - b * s
+                        sumIm[x] += a * s + b * c
                     }
                 }
-                for t in 0..<w { add(t, 1) }
-                for start in 0...(size.y - w) {
-                    let out = outPlane + (start + centre) * rowLength
+                let outPlane = (first + plane) * partStride
+                for i in 0 ..< rows.count * rowLength { outRe[outPlane + i] = 0; outIm[outPlane + i] = 0 }
+                guard size.y >= w else { continue }
+                if rows.lowerBound == 0 {
+                    for x in 0..<size.x { sumRe[x] = 0; sumIm[x] = 0 }
+                    for t in 0..<w { add(t, 1) }
+                }
+                for y in rows where y >= centre && y - centre <= size.y - w {
+                    let start = y - centre, out = outPlane + (y - rows.lowerBound) * rowLength
                     for x in 0..<size.x {
-                        outRe[out + x] = Float(termRe[x])
-                        outIm[out + x] = Float(termIm[x])
+                        outRe[out + x] = Float(sumRe[x])
+                        outIm[out + x] = Float(sumIm[x])
                     }
                     if start + w < size.y {
                         add(start + w, 1)
@@ -165,54 +187,56 @@ struct LowShellPowers {
         }
     }
 
-    /// Adds `multiplicity · |C|²` to `power` at every voxel, `C` the cube sum along z of
-    /// `held · exp(−2πi kz·z/P)`.
+    /// Adds `multiplicity · |C|²` to `power` at every voxel in rows `rows`, `C` the cube sum
+    /// along z of `held · exp(−2πi kz·z/P)` (`held`: those rows, `partStride` floats per plane).
     private func addPower(_ held: (AlignedBuffer<Float>, AlignedBuffer<Float>), held heldPlanes: Range<Int>,
-                          frequency: Frequency, at voxels: VoxelRows, to power: inout [Double]) {
-        let size = grid.size, rowLength = grid.rowLength, stride = grid.planeStride, planes = grid.planes
+                          partStride: Int, rows part: Range<Int>, frequency: Frequency, at voxels: VoxelRows,
+                          to power: UnsafeMutableBufferPointer<Double>) {
+        let size = grid.size, rowLength = grid.rowLength, planes = grid.planes
         let p = layout.padded, w = layout.window, centre = layout.centre, kz = frequency.k.z
         let multiplicity = frequency.multiplicity
         let (cosine, sine) = phases
-        power.withUnsafeMutableBufferPointer { out in
-            let pointers = UnsafeSendable((held.0.pointer, held.1.pointer, out.baseAddress))
-            parallelChunks(size.y, threads: threads) { rows in
-                let (inRe, inIm, out) = pointers.value
-                let count = rows.count * rowLength, offset = rows.lowerBound * rowLength
-                let sumRe = UnsafeMutableBufferPointer<Double>.allocate(capacity: count)
-                let sumIm = UnsafeMutableBufferPointer<Double>.allocate(capacity: count)
-                defer { sumRe.deallocate(); sumIm.deallocate() }
-                /// Adds `sign ·` plane `z` (global), modulated, to the running sums.
-                func add(_ z: Int, _ sign: Double) {
-                    let m = (kz * z % p + p) % p
-                    let (c, s) = (sign * cosine[m], sign * sine[m])
-                    let base = (z - heldPlanes.lowerBound) * stride + offset
-                    for i in 0..<count {
-                        let (a, b) = (Double(inRe[base + i]), Double(inIm[base + i]))
-                        sumRe[i] += a * c - b * s
-                        sumIm[i] += a * s + b * c
-                    }
+        let pointers = UnsafeSendable((held.0.pointer, held.1.pointer, power))
+        parallelChunks(part.count, threads: threads) { local in
+            let (inRe, inIm, out) = pointers.value
+            let rows = part.lowerBound + local.lowerBound ..< part.lowerBound + local.upperBound
+            let count = rows.count * rowLength, offset = local.lowerBound * rowLength
+            let sumRe = UnsafeMutableBufferPointer<Double>.allocate(capacity: count)
+            let sumIm = UnsafeMutableBufferPointer<Double>.allocate(capacity: count)
+            defer { sumRe.deallocate(); sumIm.deallocate() }
+            /// Adds `sign ·` plane `z` (global), modulated, to the running sums.
+            func add(_ z: Int, _ sign: Double) {
+                let m = (kz * z % p + p) % p
+                let (c, s) = (sign * cosine[m], sign * sine[m])
+                let base = (z - heldPlanes.lowerBound) * partStride + offset
+                for i in 0..<count {
+                    let (a, b) = (Double(inRe[base + i]), Double(inIm[base + i]))
+                    sumRe[i] += a * c - b * s
+                    sumIm[i] += a * s + b * c
                 }
-                var valid = false
-                for z in planes {
-                    let first = z - centre
-                    guard first >= 0, first + w <= size.z else {
-                        valid = false
-                        continue
-                    }
-                    if valid {
-                        add(first + w - 1, 1)
-                        add(first - 1, -1)
-                    } else {
-                        sumRe.update(repeating: 0)
-                        sumIm.update(repeating: 0)
-                        for t in first ..< first + w { add(t, 1) }
-                        valid = true
-                    }
-                    let base = (z - planes.lowerBound) * stride + offset
-                    let row = (z - planes.lowerBound) * size.y
-                    for n in voxels.first[row + rows.lowerBound] ..< voxels.first[row + rows.upperBound] {
-                        let i = voxels.positions[n] - base
-                        out![n] += multiplicity * (sumRe[i] * sumRe[i] + sumIm[i] * sumIm[i])
+            }
+            var valid = false
+            for z in planes {
+                let first = z - centre
+                guard first >= 0, first + w <= size.z else {
+                    valid = false
+                    continue
+                }
+                if valid {
+                    add(first + w - 1, 1)
+                    add(first - 1, -1)
+                } else {
+                    sumRe.update(repeating: 0)
+                    sumIm.update(repeating: 0)
+                    for t in first ..< first + w { add(t, 1) }
+                    valid = true
+                }
+                let row = (z - planes.lowerBound) * size.y
+                for y in rows {
+                    let base = (y - rows.lowerBound) * rowLength
+                    voxels.forEach(inRow: row + y) { n, x in
+                        let i = base + x
+                        out[n] += multiplicity * (sumRe[i] * sumRe[i] + sumIm[i] * sumIm[i])
                     }
                 }
             }

@@ -23,6 +23,9 @@ public final class PlaneColumnFFT: @unchecked Sendable {
     public var columnCount: Int { size.y * (size.x / 2 + 1) }
     /// Floats per plane in the plane layout.
     public var planeStride: Int { 2 * columnCount }
+    /// Parts the columns are transformed in, one part's column layout (and under MPI its
+    /// messages) held at a time: 1/32 of the slab each instead of three copies of it.
+    public static let columnParts = 32
 
     /// Plans with one FFTW thread each (the planes and columns are shared by `threads` threads):
     /// FFTW_ESTIMATE for `.estimate`, else FFTW_MEASURE. Measured plans differ from run to run
@@ -50,16 +53,20 @@ public final class PlaneColumnFFT: @unchecked Sendable {
     }
 
     /// The 3-D transform, r2c (`forward`) or c2r, in place, of this process's `planeCount`
-    /// planes at `planes`, with this process's `columnCount` columns at `columns`:
-    /// `exchange(true)` moves the planes' values into the columns of every process, and
-    /// `exchange(false)` moves them back.
-    public func transform(_ planes: UnsafeMutablePointer<Float>, planeCount: Int, columns: UnsafeMutablePointer<Float>,
-                          columnCount: Int, forward: Bool, exchange: (_ toColumns: Bool) -> Void) {
+    /// planes at `planes`, the columns in `columnChunks` parts: `columnPass(c)` moves part `c` of
+    /// every process's columns out of the planes, transforms it (`transformColumns`) and moves it
+    /// back, so that a part's column layout is the only copy held at a time.
+    public func transform(_ planes: UnsafeMutablePointer<Float>, planeCount: Int, forward: Bool, columnChunks: Int,
+                          columnPass: (_ chunk: Int) -> Void) {
         if forward { transformPlanes(planes, count: planeCount, forward: true) }
-        exchange(true)
-        transformColumns(columns, count: columnCount, forward: forward)
-        exchange(false)
+        for chunk in 0..<columnChunks { columnPass(chunk) }
         if !forward { transformPlanes(planes, count: planeCount, forward: false) }
+    }
+
+    /// Part `chunk` of `parts` of the columns `columns`: equal parts in order.
+    public static func part(_ chunk: Int, of parts: Int, _ columns: Range<Int>) -> Range<Int> {
+        let n = columns.count
+        return columns.lowerBound + n * chunk / parts ..< columns.lowerBound + n * (chunk + 1) / parts
     }
 
     /// The 2-D r2c (`forward`) or c2r transform of `count` planes at `planes`, in place.
@@ -77,7 +84,7 @@ public final class PlaneColumnFFT: @unchecked Sendable {
     }
 
     /// The 1-D c2c transform along z (`forward`: e^{−2πi}) of `count` columns at `columns`, in place.
-    func transformColumns(_ columns: UnsafeMutablePointer<Float>, count: Int, forward: Bool) {
+    public func transformColumns(_ columns: UnsafeMutablePointer<Float>, count: Int, forward: Bool) {
         let length = 2 * size.z
         let work = UnsafeSendable((columns, forward ? columnForward : columnInverse))
         parallelChunks(count, threads: threads) { chunk in
@@ -89,19 +96,19 @@ public final class PlaneColumnFFT: @unchecked Sendable {
         }
     }
 
-    /// The columns `columns` of planes `planes` (global z) between a block in plane order
-    /// (`block[(z − planes.lowerBound)·columns.count + j]`, complex) and the column layout
-    /// (`target[(j − columns.lowerBound)·nz + z]`); `toColumns` says which way.
-    public func move(block: UnsafeMutablePointer<Float>, columnLayout: UnsafeMutablePointer<Float>,
-                     planes: Range<Int>, columns: Range<Int>, toColumns: Bool) {
-        let nz = size.z, width = columns.count
+    /// `width` columns of planes `planes` (global z) between a block in plane order (complex
+    /// value `j` of plane `z` at `block[(z − planes.lowerBound)·blockStride + j]`) and the column
+    /// layout (`columnLayout[j·nz + z]`); `toColumns` says which way.
+    public func move(block: UnsafeMutablePointer<Float>, blockStride: Int, columnLayout: UnsafeMutablePointer<Float>,
+                     planes: Range<Int>, width: Int, toColumns: Bool) {
+        let nz = size.z
         let work = UnsafeSendable((block, columnLayout))
         parallelChunks(width, threads: threads) { chunk in
             let (block, columnLayout) = work.value
             for j in chunk {
                 let column = columnLayout + 2 * j * nz
                 for z in planes {
-                    let b = block + 2 * ((z - planes.lowerBound) * width + j)
+                    let b = block + 2 * ((z - planes.lowerBound) * blockStride + j)
                     if toColumns {
                         column[2 * z] = b[0]; column[2 * z + 1] = b[1]
                     } else {

@@ -46,12 +46,13 @@ final class ReadoutSpectrum: @unchecked Sendable {
         }
     }
 
-    /// Makes the terms of shell `s` from its lag sums `D_s` (the `P³` grid).
-    func prepare(lags: UnsafeBufferPointer<Float>) {
+    /// Makes the terms of shell `s` from its lag sums `D_s` (the `P³` grid); `scratch` as
+    /// `EvenKernelTransform.transform` needs it.
+    func prepare(lags: UnsafeBufferPointer<Float>, scratch: AlignedBuffer<Float>) {
         let p = layout.padded, octant = cube.octant, c = layout.centre
         let scale = 1 / pow(Double(p), 3)
         func v(_ dx: Int, _ dy: Int, _ dz: Int) -> Double { Double(lags[(dz * p + dy) * p + dx]) * scale }
-        cube.transform(reach: reach) { dx, dy, dz in Float(v(dx, dy, dz)) }
+        cube.transform(reach: reach, scratch: scratch) { dx, dy, dz in Float(v(dx, dy, dz)) }
         guard hasFaces else { return }
         let (nx, ny, nz) = (octant.x, octant.y, octant.z)
         pinnedX = separableSum(rows: nz, axisRows: 2, columns: ny, axisColumns: 1) { jz, jy in v(c, jy, jz) }
@@ -91,14 +92,14 @@ final class ReadoutSpectrum: @unchecked Sendable {
     }
 
     /// `work = spectrum · Φ_s · scale` over this process's half-spectrum planes.
-    func multiply(_ spectrum: AlignedBuffer<Float>, into work: AlignedBuffer<Float>, scale: Float, threads: Int) {
+    func multiply(_ spectrum: AlignedBuffer<Float>, into work: UnsafeMutablePointer<Float>, scale: Float, threads: Int) {
         let size = grid.size, half = size.x / 2 + 1, first = grid.planes.lowerBound
         let octant = cube.octant, hasFaces = hasFaces
         let faces = hasFaces ? (pinnedX.map(Float.init), pinnedY.map(Float.init), pinnedZ.map(Float.init),
                                 pinnedXY.map(Float.init), pinnedXZ.map(Float.init), pinnedYZ.map(Float.init), Float(pinnedXYZ))
                              : ([], [], [], [], [], [], 0)
         let phase = facePhase
-        let pointers = UnsafeSendable((spectrum.pointer, work.pointer, cube.spectrum.pointer))
+        let pointers = UnsafeSendable((spectrum.pointer, work, cube.spectrum.pointer))
         parallelChunks(grid.planes.count, threads: threads) { chunk in
             let (f, out, c0) = pointers.value
             let (cx, cy, cz, cxy, cxz, cyz, cxyz) = faces

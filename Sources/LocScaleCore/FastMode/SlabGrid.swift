@@ -17,10 +17,11 @@ public protocol SlabGrid: AnyObject {
     var planes: Range<Int> { get }
     /// Floats in one buffer: at least `planes.count · ny · rowLength` (FFTW-MPI may need more).
     var bufferCount: Int { get }
-    /// Real grid → half-spectrum, in place, unnormalised (collective under MPI).
-    func forward(_ buffer: AlignedBuffer<Float>)
+    /// Real grid → half-spectrum, in place, unnormalised (collective under MPI), of this
+    /// process's planes from `planes` on (`bufferCount` floats).
+    func forward(_ planes: UnsafeMutablePointer<Float>)
     /// Half-spectrum → real grid, in place, unnormalised (collective under MPI).
-    func inverse(_ buffer: AlignedBuffer<Float>)
+    func inverse(_ planes: UnsafeMutablePointer<Float>)
     /// Fills the halo planes of `slab` — this process's planes widened by up to `below` planes
     /// under and `above` over them, clipped to the grid (`heldPlanes`), `planeStride` floats
     /// each, with this process's own planes already in place — from the processes that hold
@@ -46,6 +47,18 @@ extension SlabGrid {
 
     /// A zero-filled buffer of this layout.
     public func makeBuffer() -> AlignedBuffer<Float> { AlignedBuffer(count: bufferCount) }
+
+    /// `forward` of a buffer of this layout.
+    public func forward(_ buffer: AlignedBuffer<Float>) {
+        precondition(buffer.count >= bufferCount)
+        forward(buffer.pointer)
+    }
+
+    /// `inverse` of a buffer of this layout.
+    public func inverse(_ buffer: AlignedBuffer<Float>) {
+        precondition(buffer.count >= bufferCount)
+        inverse(buffer.pointer)
+    }
 }
 
 /// The whole grid in one process, transformed by `PlaneColumnFFT` as every rank of a
@@ -55,7 +68,9 @@ public final class LocalSlabGrid: SlabGrid {
     public var planes: Range<Int> { 0 ..< size.z }
     public var bufferCount: Int { size.z * planeStride }
     private let fft: PlaneColumnFFT
-    /// The half-spectrum in columns along z (`PlaneColumnFFT`).
+    /// The columns are transformed in this many parts, one part's column layout at a time.
+    private let columnChunks: Int
+    /// One part of the half-spectrum in columns along z (`PlaneColumnFFT`).
     private let columns: AlignedBuffer<Float>
 
     /// Plans with FFTW_ESTIMATE for `.estimate`, else FFTW_MEASURE (a patient search is not
@@ -64,19 +79,28 @@ public final class LocalSlabGrid: SlabGrid {
     public init(size: XYZ<Int>, threads: Int, planning: FFTPlanning) {
         self.size = size
         fft = PlaneColumnFFT(size: size, threads: threads, planning: planning)
-        columns = AlignedBuffer(count: 2 * size.z * fft.columnCount)
+        let chunks = max(1, min(PlaneColumnFFT.columnParts, fft.columnCount)), count = fft.columnCount
+        columnChunks = chunks
+        let widest = (0..<chunks).map { PlaneColumnFFT.part($0, of: chunks, 0 ..< count).count }
+        columns = AlignedBuffer(count: 2 * size.z * widest.max()!)
     }
 
-    public func forward(_ buffer: AlignedBuffer<Float>) { transform(buffer, forward: true) }
+    public func forward(_ planes: UnsafeMutablePointer<Float>) { transform(planes, forward: true) }
 
-    public func inverse(_ buffer: AlignedBuffer<Float>) { transform(buffer, forward: false) }
+    public func inverse(_ planes: UnsafeMutablePointer<Float>) { transform(planes, forward: false) }
 
-    /// The whole grid is one block of all planes and all columns.
-    private func transform(_ buffer: AlignedBuffer<Float>, forward: Bool) {
-        fft.transform(buffer.pointer, planeCount: size.z, columns: columns.pointer, columnCount: fft.columnCount,
-                      forward: forward) { toColumns in
-            fft.move(block: buffer.pointer, columnLayout: columns.pointer, planes: 0 ..< size.z,
-                     columns: 0 ..< fft.columnCount, toColumns: toColumns)
+    /// The whole grid is one block of all planes; each part of the columns is moved out of it,
+    /// transformed and moved back.
+    private func transform(_ buffer: UnsafeMutablePointer<Float>, forward: Bool) {
+        let all = 0 ..< fft.columnCount
+        fft.transform(buffer, planeCount: size.z, forward: forward, columnChunks: columnChunks) { chunk in
+            let part = PlaneColumnFFT.part(chunk, of: columnChunks, all)
+            let block = buffer + 2 * part.lowerBound
+            fft.move(block: block, blockStride: fft.columnCount, columnLayout: columns.pointer, planes: 0 ..< size.z,
+                     width: part.count, toColumns: true)
+            fft.transformColumns(columns.pointer, count: part.count, forward: forward)
+            fft.move(block: block, blockStride: fft.columnCount, columnLayout: columns.pointer, planes: 0 ..< size.z,
+                     width: part.count, toColumns: false)
         }
     }
 
