@@ -91,7 +91,7 @@ public struct ScaleRun {
         }
         let validations = try maps.report?.validations(output: values, atoms: job.model.atoms, communicator: comm)
         clock.end(.write)
-        let table = TimingTable(rows: try comm.allGather(clock.timings.row), ranks: comm.size)
+        let table = try gatheredTimings(clock.timings)
         try comm.rootTries {
             if let hdf5 {
                 try automaticMask?.writeDataset(to: hdf5)
