@@ -60,7 +60,8 @@ public enum DistributedMRCWriter {
         } else {
             // Collective calls are made by every rank, failed or not, the same number of times.
             let calls = try communicator.allReduceMax([Double((data.count + floatsPerCall - 1) / floatsPerCall)])[0]
-            local = local ?? view.apply(to: file, failure: failure)
+            let viewed = view.apply(to: file, failure: failure)    // collective: called on every rank
+            local = local ?? viewed
             data.withUnsafeBufferPointer { floats in
                 for call in 0..<Int(calls) {
                     let start = min(call * floatsPerCall, floats.count)
