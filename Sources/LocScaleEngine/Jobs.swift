@@ -192,6 +192,9 @@ public struct ScaleJob: Codable, Equatable, Sendable {
     public var wisdomFile: String?
     /// Whether rank 0 shows a progress line on stderr.
     public var progress: Bool
+    /// Whether rank 0 measures the I/O floor after the run (`IOFloor`: a plain read of the input
+    /// maps and a write + fsync of as many bytes as the run wrote, next to the first output).
+    public var ioFloor: Bool
     public var provenance: Provenance
     /// The local B map's fit (used with `outputs.bfactorMap`).
     public var localB: LocalBOptions
@@ -199,7 +202,7 @@ public struct ScaleJob: Codable, Equatable, Sendable {
     public init(experimental: ExperimentalInput, model: ModelInput, mask: MaskChoice, rule: ScalingRule,
                 window: Int? = nil, method: ScalingMethod = .exact, fastExactShells: Int = 1, outputs: ScaleOutputs,
                 threads: Int, planning: FFTPlanning = .patient, wisdomFile: String? = nil, progress: Bool = false,
-                provenance: Provenance, localB: LocalBOptions = LocalBOptions()) {
+                ioFloor: Bool = false, provenance: Provenance, localB: LocalBOptions = LocalBOptions()) {
         self.localB = localB
         self.experimental = experimental
         self.model = model
@@ -213,6 +216,7 @@ public struct ScaleJob: Codable, Equatable, Sendable {
         self.planning = planning
         self.wisdomFile = wisdomFile
         self.progress = progress
+        self.ioFloor = ioFloor
         self.provenance = provenance
     }
 

@@ -102,7 +102,7 @@ public struct ScaleRun {
         let validations = try maps.report?.validations(output: values, atoms: job.model.atoms, communicator: comm)
         let localBReport = try maps.report == nil ? nil : localB?.report(planes: planes, shape: setup.shape, comm: comm)
         clock.end(.write)
-        let table = TimingTable(rows: try comm.allGather(clock.timings.row), ranks: comm.size)
+        let table = try gatheredTimings(clock.timings)
         try comm.rootTries {
             if let hdf5 {
                 try table.write(to: hdf5)

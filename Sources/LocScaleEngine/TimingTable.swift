@@ -25,6 +25,8 @@ struct RankTimings {
 public struct TimingTable: Sendable {
     /// `rows[r]` = rank r's `RankTimings.row`.
     public let rows: [[Double]]
+    /// Rank 0's plain sequential read and write of the same files (`--io-floor`), if measured.
+    public internal(set) var floor: IOFloor?
 
     init(rows flat: [Double], ranks: Int) {
         rows = (0..<ranks).map { Array(flat[$0 * RankTimings.rowLength ..< ($0 + 1) * RankTimings.rowLength]) }
@@ -88,6 +90,9 @@ public struct TimingTable: Sendable {
         try file.setAttribute("imbalance", [imbalance], on: "/timing")
         try file.setAttribute("note", "seconds and bytes per rank; read: headers, mask counts and this rank's slabs; "
                               + "write: this rank's planes of every output (rank 0 also /map)", on: "/timing")
+        if let floor {
+            for (name, value) in floor.fields { try file.setAttribute("io_floor_\(name)", [value], on: "/timing") }
+        }
     }
 
     /// The same table as JSON, to `path` in `outputs`.
@@ -99,8 +104,9 @@ public struct TimingTable: Sendable {
             for phase in Phase.allCases { entry["\(phase.name)_s"] = seconds(phase)[r] }
             ranks.append(entry)
         }
-        let document: [String: Any] = ["ranks": rows.count, "threads_per_rank": threads, "voxels": voxels,
+        var document: [String: Any] = ["ranks": rows.count, "threads_per_rank": threads, "voxels": voxels,
                                        "imbalance": imbalance, "timing": ranks]
+        if let floor { document["io_floor"] = Dictionary(uniqueKeysWithValues: floor.fields) }
         let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
         try outputs.write(Array(data), to: path)
     }

@@ -58,7 +58,7 @@ struct ScaleCommand: ParsableCommand {
                         window: scaling.window, method: scaling.method, fastExactShells: scaling.fastExactShells,
                         outputs: files, threads: performance.threads, planning: performance.planning,
                         wisdomFile: performance.wisdomFile(), progress: performance.showsProgress,
-                        provenance: .ofThisRun, localB: localB.options)
+                        ioFloor: performance.ioFloor, provenance: .ofThisRun, localB: localB.options)
     }
 
     func run() throws {
@@ -87,13 +87,21 @@ struct ScaleCommand: ParsableCommand {
         lines.append("scaled \(table.voxels) voxels in \(formatDecimal(computeWall, digits: 2)) s (\(Int(rate)) voxels/s, "
                      + "\(formatDecimal(coreMicroseconds, digits: 1)) core-µs/voxel); "
                      + "total \(formatDecimal(summary.totalSeconds, digits: 2)) s; wrote \(outputs)")
-        let (read, written) = (table.bytesRead.reduce(0, +), table.bytesWritten.reduce(0, +))
-        let bandwidth = table.bandwidth
-        lines.append("I/O: read \(formatDecimal(Double(read) / 1e6, digits: 1)) MB "
-                     + "(\(formatDecimal(bandwidth.read, digits: 0)) MB/s), "
-                     + "wrote \(formatDecimal(Double(written) / 1e6, digits: 1)) MB "
-                     + "(\(formatDecimal(bandwidth.write, digits: 0)) MB/s) over all ranks")
+        lines.append(ioLine(table))
         return lines
+    }
+
+    /// "I/O: read X MB (R MB/s), wrote Y MB (W MB/s) over all ranks", with "; floor F MB/s" after
+    /// each rate when the floor was measured.
+    static func ioLine(_ table: TimingTable) -> String {
+        let (read, written) = (table.bytesRead.reduce(0, +), table.bytesWritten.reduce(0, +))
+        let (bandwidth, floor) = (table.bandwidth, table.floor?.bandwidth)
+        func rate(_ run: Double, _ floor: Double?) -> String {
+            "\(formatDecimal(run, digits: 0)) MB/s" + (floor.map { "; floor \(formatDecimal($0, digits: 0)) MB/s" } ?? "")
+        }
+        return "I/O: read \(formatDecimal(Double(read) / 1e6, digits: 1)) MB (\(rate(bandwidth.read, floor?.read))), "
+            + "wrote \(formatDecimal(Double(written) / 1e6, digits: 1)) MB (\(rate(bandwidth.write, floor?.write))) "
+            + "over all ranks"
     }
 }
 

@@ -169,6 +169,19 @@ struct ScalePerformanceOptions: ParsableArguments {
     @Flag(help: "Print a progress line on stderr even when it is not a terminal.")
     var progress = false
 
+    @Flag(name: .customLong("io-floor"), help: ArgumentHelp(
+        "After the run, time a plain read and write of the same bytes and print them as the floor.",
+        discussion: """
+        Rank 0 reads every input map once, whole, in 8 MiB blocks, and writes as many bytes as the run \
+        wrote (all ranks) to OUT.io-floor.tmp-PID next to the first output, then fsyncs and removes it; \
+        the "I/O:" line, HDF5 /timing (io_floor_* attributes) and --timings-json get its MB/s. Both \
+        go through the page cache, as the run's I/O does: the inputs were just read by the run, so \
+        the read floor is usually memory speed, not the disk's (drop the caches beforehand to \
+        compare with the disk); the write floor includes fsync, like the run's. Costs about the \
+        run's I/O time again and room for one more copy of the outputs.
+        """))
+    var ioFloor = false
+
     @Flag(name: .shortAndLong, help: "Print warnings and errors only.")
     var quiet = false
 

@@ -71,7 +71,8 @@ public enum MRCFile {
     /// with fresh statistics and `labels`, to `path` under its temporary name in `outputs` (renamed
     /// into place by `outputs.commit()`).
     public static func write(_ volume: Volume, to path: String, labels: [String], in outputs: OutputFiles) throws {
-        let header = MRCHeader(writing: volume.grid, statistics: volume.statistics, labels: labels)
+        let statistics = MapStatistics(planes: volume.values, planeSize: volume.grid.shape.x * volume.grid.shape.y)
+        let header = MRCHeader(writing: volume.grid, statistics: statistics, labels: labels)
         try outputs.write(to: path) { sink in
             try sink.write(header.bytes)
             let (columnStride, rowStride, sectionStride) = volume.grid.fileOrderStrides
