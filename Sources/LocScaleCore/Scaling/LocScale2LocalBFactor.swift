@@ -113,30 +113,11 @@ public struct LocScale2LocalBFactorMap: Sendable {
     public func compute(_ source: WindowSource, voxels: [Int], threads: Int,
                         mask: UnsafeBufferPointer<Float>? = nil) -> LocalBFactors {
         precondition(singer == nil || mask?.count == source.experimental.count, "the Singer cutoff needs the mask")
-        var values = [Float](repeating: 0, count: voxels.count)
-        let next = Atomic<Int>(0), chunk = 32
-        voxels.withUnsafeBufferPointer { list in
-            values.withUnsafeMutableBufferPointer { output in
-                let work = UnsafeSendable((list, output, mask))
-                LocalScaling.runOnThreads(max(1, threads)) { _ in
-                    let kernel = LocScale2LocalBFactorKernel(self)
-                    let (list, out, mask) = work.value
-                    while true {
-                        let first = next.add(chunk, ordering: .relaxed).oldValue
-                        if first >= list.count { break }
-                        for n in first ..< min(first + chunk, list.count) {
-                            out[n] = kernel.bfactor(at: list[n], from: source, mask: mask) ?? .nan
-                        }
-                    }
-                }
-            }
-        }
-        var failed = 0
-        for n in values.indices where values[n].isNaN {
-            values[n] = 0
-            failed += 1
-        }
-        return LocalBFactors(bfactors: values, failedFits: failed, computedVoxels: voxels.count)
+        let sharedMask = UnsafeSendable(mask)
+        let values = LocalBFactors.fitInParallel(
+            voxels, threads: threads, makeKernel: { LocScale2LocalBFactorKernel(self) },
+            bfactor: { kernel, voxel in kernel.bfactor(at: voxel, from: source, mask: sharedMask.value) })
+        return LocalBFactors(failedAsNaN: values, computedVoxels: voxels.count)
     }
 }
 

@@ -121,37 +121,16 @@ public struct LocalBFactorMap: Sendable {
     public func compute(_ source: WindowSource, voxels: [Int], threads: Int) -> LocalBFactors {
         let lattice = voxels.map { latticeVoxel($0, shape: source.shape) }
         let computed = stride > 1 ? Array(Set(lattice)).sorted() : voxels
-        var values = [Float](repeating: 0, count: computed.count)
-        let next = Atomic<Int>(0), chunk = 32
-        computed.withUnsafeBufferPointer { list in
-            values.withUnsafeMutableBufferPointer { output in
-                let work = UnsafeSendable((list, output))
-                LocalScaling.runOnThreads(max(1, threads)) { _ in
-                    let kernel = LocalBFactorKernel(self)
-                    let (list, out) = work.value
-                    while true {
-                        let first = next.add(chunk, ordering: .relaxed).oldValue
-                        if first >= list.count { break }
-                        for n in first ..< min(first + chunk, list.count) {
-                            out[n] = kernel.bfactor(at: list[n], from: source) ?? .nan
-                        }
-                    }
-                }
-            }
-        }
+        let values = LocalBFactors.fitInParallel(computed, threads: threads, makeKernel: { LocalBFactorKernel(self) },
+                                                 bfactor: { kernel, voxel in kernel.bfactor(at: voxel, from: source) })
         var bfactors = [Float](repeating: 0, count: voxels.count)
-        var failed = 0
         if stride > 1 {
             let position = Dictionary(uniqueKeysWithValues: computed.enumerated().map { ($1, $0) })
             for n in voxels.indices { bfactors[n] = values[position[lattice[n]]!] }
         } else {
             bfactors = values
         }
-        for n in bfactors.indices where bfactors[n].isNaN {
-            bfactors[n] = 0
-            failed += 1
-        }
-        return LocalBFactors(bfactors: bfactors, failedFits: failed, computedVoxels: computed.count)
+        return LocalBFactors(failedAsNaN: bfactors, computedVoxels: computed.count)
     }
 }
 
@@ -187,6 +166,42 @@ public struct LocalBFactors: Sendable, Equatable {
     public let failedFits: Int
     /// Windows transformed (the lattice voxels with `stride > 1`).
     public let computedVoxels: Int
+}
+
+extension LocalBFactors {
+    /// Each voxel's B from `bfactor`, NaN where it returns nil (a failed fit), with `threads` threads
+    /// taking batches of 32 voxels from a shared counter, each with its own kernel from `makeKernel`:
+    /// the loop of every local B definition. Each value depends on its voxel only, not on the threads.
+    static func fitInParallel<Kernel>(_ voxels: [Int], threads: Int, makeKernel: @escaping @Sendable () -> Kernel,
+                                      bfactor: @escaping @Sendable (Kernel, Int) -> Float?) -> [Float] {
+        var values = [Float](repeating: 0, count: voxels.count)
+        let next = Atomic<Int>(0), chunk = 32
+        voxels.withUnsafeBufferPointer { list in
+            values.withUnsafeMutableBufferPointer { output in
+                let work = UnsafeSendable((list, output))
+                LocalScaling.runOnThreads(max(1, threads)) { _ in
+                    let kernel = makeKernel()
+                    let (list, out) = work.value
+                    while true {
+                        let first = next.add(chunk, ordering: .relaxed).oldValue
+                        if first >= list.count { break }
+                        for n in first ..< min(first + chunk, list.count) { out[n] = bfactor(kernel, list[n]) ?? .nan }
+                    }
+                }
+            }
+        }
+        return values
+    }
+
+    /// `values` with each NaN (a failed fit) set to 0 and counted in `failedFits`.
+    init(failedAsNaN values: [Float], computedVoxels: Int) {
+        var values = values, failed = 0
+        for n in values.indices where values[n].isNaN {
+            values[n] = 0
+            failed += 1
+        }
+        self.init(bfactors: values, failedFits: failed, computedVoxels: computedVoxels)
+    }
 }
 
 /// One thread's buffers for `LocalBFactorMap`: the apodised cube, its half-spectrum, the shell
