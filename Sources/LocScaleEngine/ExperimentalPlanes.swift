@@ -8,15 +8,18 @@ enum ExperimentalPlanes {
     /// Reads `planes` of each of `readers` (one map, or two half maps whose grids were checked
     /// to agree) and checks the planes `checked` (this rank's own, within `planes`) of the result
     /// finite. Collective: every failure reaches every rank as one `AgreedFailure`; with each
-    /// plane checked by one rank, a non-finite value is the first in the map.
+    /// plane checked by one rank, a non-finite value is the first in the map. A rank with no
+    /// planes to read reads nothing but still takes part.
     /// - Returns: the planes' values, (z, y, x) order, x fastest, and the bytes read.
     static func read(_ readers: [MRCSlabReader], planes: Range<Int>, checked: Range<Int>,
                      communicator comm: Communicator) throws -> (values: [Float], bytesRead: Int) {
         precondition(readers.count == 1 || readers.count == 2, "one map or two half maps")
         precondition(checked.isEmpty || planes.contains(checked.lowerBound) && checked.upperBound <= planes.upperBound,
                      "checked planes outside the planes read")
-        let slabs = try readers.map { reader in try comm.agree { try reader.read(planes: planes) } }
-        var values = slabs[0].values
+        let slabs = try readers.map { reader in
+            try comm.agree { planes.isEmpty ? nil : try reader.read(planes: planes) }
+        }.compactMap { $0 }
+        var values = slabs.first?.values ?? []
         if slabs.count == 2 {
             for i in values.indices { values[i] = 0.5 * (values[i] + slabs[1].values[i]) }
         }

@@ -181,20 +181,16 @@ extension ScaleRun {
                           bytesRead: lower.bytes + upper.bytes)
     }
 
-    /// The planes `range` of the experimental map (two half maps averaged) from the files,
-    /// normalised as the run's maps are, and the bytes read. Collective: every rank calls it,
+    /// The planes `range` of the experimental map (two half maps averaged: `ExperimentalPlanes`)
+    /// from the files, normalised as the run's maps are, and the bytes read. Not checked finite:
+    /// every plane is checked by the rank whose tiling holds it. Collective: every rank calls it,
     /// with its own range (possibly empty).
     private func readExperimental(_ range: Range<Int>, files: InputFiles,
                                   normalisation: MapNormalisation) throws -> (values: [Float], bytes: Int) {
-        let slabs = try files.experimental.map { reader in
-            try comm.agree { range.isEmpty ? nil : try reader.read(planes: range) }
-        }.compactMap { $0 }
-        guard var values = slabs.first?.values else { return ([], 0) }
-        if slabs.count == 2 {
-            for i in values.indices { values[i] = 0.5 * (values[i] + slabs[1].values[i]) }
-        }
-        normalisation.normaliseExperimental(&values)
-        return (values, slabs.reduce(0) { $0 + $1.bytesRead })
+        var read = try ExperimentalPlanes.read(files.experimental, planes: range,
+                                               checked: range.lowerBound ..< range.lowerBound, communicator: comm)
+        normalisation.normaliseExperimental(&read.values)
+        return (read.values, read.bytesRead)
     }
 }
 
