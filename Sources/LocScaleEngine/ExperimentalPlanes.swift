@@ -7,17 +7,18 @@ import LocScaleParallel
 enum ExperimentalPlanes {
     /// Reads `planes` of each of `readers` (one map, or two half maps whose grids were checked
     /// to agree) and checks the planes `checked` (this rank's own, within `planes`) of the result
-    /// finite. Collective: every failure reaches every rank as one `AgreedFailure`; with each
-    /// plane checked by one rank, a non-finite value is the first in the map. A rank with no
-    /// planes to read reads nothing but still takes part.
+    /// finite. Collective: every failure reaches every rank as one `AgreedFailure`, the first
+    /// failing rank's in `order` (default: rank order; the ranks in the order of their `checked`
+    /// planes); with each plane checked by one rank, a non-finite value is then the first in the
+    /// map. A rank with no planes to read reads nothing but still takes part.
     /// - Returns: the planes' values, (z, y, x) order, x fastest, and the bytes read.
-    static func read(_ readers: [MRCSlabReader], planes: Range<Int>, checked: Range<Int>,
+    static func read(_ readers: [MRCSlabReader], planes: Range<Int>, checked: Range<Int>, order: [Int]? = nil,
                      communicator comm: Communicator) throws -> (values: [Float], bytesRead: Int) {
         precondition(readers.count == 1 || readers.count == 2, "one map or two half maps")
         precondition(checked.isEmpty || planes.contains(checked.lowerBound) && checked.upperBound <= planes.upperBound,
                      "checked planes outside the planes read")
         let slabs = try readers.map { reader in
-            try comm.agree { planes.isEmpty ? nil : try reader.read(planes: planes) }
+            try comm.agree(order: order) { planes.isEmpty ? nil : try reader.read(planes: planes) }
         }.compactMap { $0 }
         var values = slabs.first?.values ?? []
         if slabs.count == 2 {
@@ -26,7 +27,7 @@ enum ExperimentalPlanes {
         let shape = readers[0].grid.shape, plane = shape.x * shape.y
         let inner = (checked.lowerBound - planes.lowerBound) * plane
             ..< (checked.upperBound - planes.lowerBound) * plane
-        try comm.agree {
+        try comm.agree(order: order) {
             guard let index = values[inner].firstIndex(where: { !$0.isFinite }) else { return }
             // Name the half map that holds the bad value, or both when only their average is bad.
             let culprit = slabs.first { !$0.values[index].isFinite }

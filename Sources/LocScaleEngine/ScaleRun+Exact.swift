@@ -11,7 +11,7 @@ extension ScaleRun {
         let shape = setup.shape
         let plane = shape.x * shape.y
         let layout = SpectrumLayout(window: setup.window, rule: setup.rule)
-        let core = plan.partition.ranges[comm.rank], held = plan.held[comm.rank]
+        let core = plan.cores[comm.rank], held = plan.held[comm.rank]
         clock.timings.planes = core
         let voxels = selection.voxels(in: core, mask: maps.mask)
         maps.mask = nil

@@ -75,7 +75,7 @@ public struct ScaleRun {
         localB?.count(in: clock, fast: setup.method.method == .fast)
         // Back to the model map's scale; a non-finite voxel stops the run before anything is written.
         let normalisation = maps.normalisation
-        try comm.agree {
+        try comm.agree(order: planes.order) {
             try normalisation.restore(&values, shape: setup.shape, firstPlane: planes.tiling.lowerBound)
         }
 

@@ -2,13 +2,17 @@ import LocScaleCore
 import LocScaleParallel
 
 /// The z-planes of one rank: `tiling`, the planes it owns and writes (all ranks' tilings cover
-/// the box's planes once, in rank order), and `held`, the planes its computation reads (the
-/// tiling and the halo its windows reach).
+/// the box's planes once; in exact mode not in rank order, `ExactSlabPlan`), and `held`, the
+/// planes its computation reads (the tiling and the halo its windows reach).
 struct RankPlanes {
     let tiling: Range<Int>
     let held: Range<Int>
     /// Every rank's tiling.
     let tilings: [Range<Int>]
+
+    /// The ranks in the order of their tilings' planes: what adds over the ranks (`fold`) or
+    /// names the first failure (`agree`) takes them in this order, as one process takes the planes.
+    var order: [Int] { RankOrder(planes: tilings).ranks }
 }
 
 /// How a method splits the map among the ranks, with what it needs.
@@ -37,14 +41,14 @@ enum MethodSlabs {
         return .exact(plan.holding { estimator.heldPlanes(for: $0, depth: depth) })
     }
 
-    /// Rank `rank`'s planes: in exact mode its slab of equal work and the planes its windows
-    /// reach; in fast mode the box planes under its slab of the grid (the first rank also those
+    /// Rank `rank`'s planes: in exact mode its slab of equal work (`ExactSlabPlan`: rank 0 the
+    /// slab holding the fewest planes) and the planes its windows reach; in fast mode the box planes under its slab of the grid (the first rank also those
     /// below the grid, the last those above), which its grid slab is cut from.
     func planes(of rank: Int) -> RankPlanes {
         switch self {
         case .exact(let plan):
-            return RankPlanes(tiling: plan.partition.ranges[rank], held: plan.held[rank],
-                              tilings: plan.partition.ranges)
+            let cores = plan.cores
+            return RankPlanes(tiling: cores[rank], held: plan.held[rank], tilings: cores)
         case .fast(let plan, let slabs):
             let tilings = Self.fastTilings(box: plan.box, gridPlanes: slabs.planesOfAllRanks)
             return RankPlanes(tiling: tilings[rank], held: tilings[rank], tilings: tilings)
@@ -85,25 +89,27 @@ struct SlabMaps {
     /// a slab, a non-finite voxel (the first in the map), a model map too large for the window.
     init(_ files: InputFiles, simulated: PlaneSlabs?, planes: RankPlanes, job: ScaleJob,
          communicator comm: Communicator) throws {
-        let shape = files.grid.shape, plane = shape.x * shape.y
+        let shape = files.grid.shape, plane = shape.x * shape.y, order = planes.order
         var bytes = 0
         func read(_ reader: MRCSlabReader, _ range: Range<Int>) throws -> [Float] {
-            let slab = try comm.agree { try reader.read(planes: range) }
+            let slab = try comm.agree(order: order) { try reader.read(planes: range) }
             bytes += slab.bytesRead
             return slab.values
         }
-        // The tiling's part of the held planes: each plane of the map is checked by one rank.
+        // The tiling's part of the held planes: each plane of the map is checked by one rank, and
+        // the failure reported is the first rank's in plane order (the first bad voxel of the map).
         let inner = (planes.tiling.lowerBound - planes.held.lowerBound) * plane
             ..< (planes.tiling.upperBound - planes.held.lowerBound) * plane
         func checkFinite(_ values: [Float], _ path: String) throws {
-            try comm.agree {
+            try comm.agree(order: order) {
                 try ScalingInputs.checkFinite(values[inner], shape: shape, firstPlane: planes.tiling.lowerBound,
                                               path: path)
             }
         }
 
         let experimentalPlanes = try ExperimentalPlanes.read(files.experimental, planes: planes.held,
-                                                             checked: planes.tiling, communicator: comm)
+                                                             checked: planes.tiling, order: order,
+                                                             communicator: comm)
         experimental = experimentalPlanes.values
         bytes += experimentalPlanes.bytesRead
         if let reader = files.model {
@@ -125,9 +131,9 @@ struct SlabMaps {
         normalisation = MapNormalisation(experimentalExponent: MapNormalisation.exponent(largest: limits.experimental),
                                          modelExponent: MapNormalisation.exponent(largest: limits.model.magnitude))
         let outsideE = try Self.meanOutside(experimental[inner], mask: mask, voxels: files.grid.voxelCount,
-                                            communicator: comm)
+                                            order: order, communicator: comm)
         let outsideM = try Self.meanOutside(model[inner], mask: mask, voxels: files.grid.voxelCount,
-                                            communicator: comm)
+                                            order: order, communicator: comm)
         experimentalOutside = normalisation.normalisedExperimental(outsideE)
         modelOutside = normalisation.normalisedModel(outsideM)
 
@@ -151,14 +157,16 @@ struct SlabMaps {
         for i in model.indices where mIndex < 0 || model[i].magnitude > m.magnitude {
             (m, mIndex) = (model[i], i - model.startIndex + firstIndex)
         }
-        // Every rank's [e, m, index]; the model's first largest is the lowest rank's (the lowest index).
+        // Every rank's [e, m, index]; the model's first largest is the one of lowest index (ranks
+        // need not hold their planes in rank order).
         let all = try comm.allGather([Double(e), Double(m), Double(mIndex)])
         var best = (experimental: Float(0), model: Float(0), modelIndex: 0)
         var found = false
         for r in 0..<comm.size {
             best.experimental = max(best.experimental, Float(all[3 * r]))
             let value = Float(all[3 * r + 1]), index = Int(all[3 * r + 2])
-            if index >= 0 && (!found || value.magnitude > best.model.magnitude) {
+            if index >= 0 && (!found || value.magnitude > best.model.magnitude
+                              || value.magnitude == best.model.magnitude && index < best.modelIndex) {
                 (best.model, best.modelIndex, found) = (value, index, true)
             }
         }
@@ -166,22 +174,22 @@ struct SlabMaps {
     }
 
     /// Mean of a map over the voxels outside `mask` (all voxels when none are, or without a
-    /// mask), from every rank's tiling planes `values`: the sum runs through the ranks in rank
-    /// order (`Communicator.fold`), so it rounds exactly as one loop over the whole map
-    /// (`ScalingInputs.meanOutsideMask`). Collective.
-    private static func meanOutside(_ values: ArraySlice<Float>, mask: [Float]?, voxels: Int,
+    /// mask), from every rank's tiling planes `values`: the sum runs through the ranks in the
+    /// order of their planes, `order` (`Communicator.fold`), so it rounds exactly as one loop over
+    /// the whole map (`ScalingInputs.meanOutsideMask`). Collective.
+    private static func meanOutside(_ values: ArraySlice<Float>, mask: [Float]?, voxels: Int, order: [Int],
                                     communicator comm: Communicator) throws -> Float {
         let outside = mask.map { mask in mask.reduce(0) { $0 + ($1 < 0.5 ? 1 : 0) } } ?? 0
         let count = Int(try comm.allReduceSum([Double(outside)])[0])
         if count > 0, let mask {
-            let sum = try comm.fold(0) { start in
+            let sum = try comm.fold(0, order: order) { start in
                 var total = start
                 for (k, v) in values.enumerated() where mask[k] < 0.5 { total += Double(v) }
                 return total
             }
             return Float(sum / Double(count))
         }
-        let sum = try comm.fold(0) { start in values.reduce(start) { $0 + Double($1) } }
+        let sum = try comm.fold(0, order: order) { start in values.reduce(start) { $0 + Double($1) } }
         return Float(sum / Double(voxels))
     }
 }

@@ -5,16 +5,17 @@ import LocScaleCore
 /// puts most of the work in the middle planes. A pure function of the per-plane counts, so every
 /// rank computes the same partition.
 public struct SlabPartition: Equatable, Sendable {
-    /// `ranges[r]` = the planes (z) rank `r` owns; empty for a rank without work, which still
-    /// takes part in every collective.
+    /// `ranges[s]` = the planes (z) of slab `s`, in plane order: rank `s` owns it unless a plan
+    /// hands the slabs out otherwise (exact mode: `ExactSlabPlan`). Empty for a slab without work,
+    /// whose rank still takes part in every collective.
     public let ranges: [Range<Int>]
-    /// Masked voxels in each rank's slab.
+    /// Masked voxels in each slab.
     public let work: [Int]
 
-    /// Splits planes `0 ..< planeCounts.count` into `ranks` slabs: the boundary between rank
+    /// Splits planes `0 ..< planeCounts.count` into `ranks` slabs: the boundary between slab
     /// `r−1` and `r` is the plane boundary whose cumulative masked count is nearest to `r·T/N`,
     /// so no rank's work is further than one plane's count from `T/N`. Planes without work at the
-    /// ends go to the first and last rank so that every plane has an owner.
+    /// ends go to the first and last slab so that every plane has an owner.
     public init(planeCounts: [Int], ranks: Int) {
         precondition(ranks >= 1)
         let total = planeCounts.reduce(0, +)

@@ -70,8 +70,11 @@ struct MPITests {
         #expect(voxels.count == ranks)
         #expect(voxels.reduce(0, +) == 2474)
         #expect(try file.integers("/timing/rank") == (0..<ranks).map(Int64.init))
-        let zEnd = try file.integers("/timing/z_end")
-        #expect(zEnd.last == 20)
+        // The ranks' planes tile the box (rank 0's need not come first: ExactSlabPlan).
+        let zStart = try file.integers("/timing/z_start"), zEnd = try file.integers("/timing/z_end")
+        let slabs = zip(zStart, zEnd).map { Int($0) ..< Int($1) }.filter { !$0.isEmpty }.sorted { $0.lowerBound < $1.lowerBound }
+        #expect(slabs.first?.lowerBound == 0 && slabs.last?.upperBound == 20, "\(slabs)")
+        #expect(zip(slabs, slabs.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound }, "\(slabs)")
         #expect(try file.doubles("/timing/compute_s").allSatisfy { $0 >= 0 })
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.file("t.json")))) as! [String: Any]
         #expect(json["ranks"] as? Int == ranks)

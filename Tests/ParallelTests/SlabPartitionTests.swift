@@ -68,4 +68,15 @@ struct SlabPartitionTests {
         #expect(transfers.filter { $0.to == 0 }.map { [$0.from, $0.planes.lowerBound, $0.planes.upperBound] }
                 == [[1, 3, 5], [3, 5, 6]])
     }
+
+    @Test("a rank order: the ranks by their planes' first plane, ties (empty slabs) in rank order")
+    func rankOrder() {
+        #expect(RankOrder(planes: [215 ..< 400, 0 ..< 215]).ranks == [1, 0])
+        #expect(RankOrder(planes: [12 ..< 20, 9 ..< 12, 0 ..< 9]).ranks == [2, 1, 0])
+        #expect(RankOrder(planes: [3 ..< 3, 0 ..< 3, 3 ..< 5, 5 ..< 5]).ranks == [1, 0, 2, 3])
+        #expect(RankOrder(planes: [0 ..< 4, 4 ..< 8]).ranks == [0, 1])
+        let order = RankOrder([2, 0, 1], size: 3)
+        #expect([0, 1, 2].map(order.position(of:)) == [1, 2, 0])
+        #expect(RankOrder(nil, size: 4).ranks == [0, 1, 2, 3])
+    }
 }
