@@ -28,8 +28,11 @@ extension Communicator {
         }
         var values = [Float](repeating: 0, count: wanted.count * planeStride)
         try values.withUnsafeMutableBufferPointer { slab in
-            let kept = max(owned.lowerBound, wanted.lowerBound) ..< min(owned.upperBound, wanted.upperBound)
-            if !kept.isEmpty {
+            // Owned and wanted planes may be disjoint either way round (a rank's slab above the
+            // planes it wants): no range then.
+            let low = max(owned.lowerBound, wanted.lowerBound), high = min(owned.upperBound, wanted.upperBound)
+            if low < high {
+                let kept = low ..< high
                 _ = UnsafeMutableBufferPointer(rebasing: slab[span(kept, from: wanted.lowerBound)])
                     .update(fromContentsOf: local[span(kept, from: owned.lowerBound)])
             }
