@@ -117,7 +117,8 @@ struct DistributedSimulation {
 }
 
 /// A map held by z-slabs on the ranks: this rank's planes, and which planes every rank holds
-/// (they tile the map's planes in rank order).
+/// (they tile the map's planes, in any order of the ranks: the scaling's tilings are not in rank
+/// order, `ExactSlabPlan`).
 struct PlaneSlabs {
     let planes: Range<Int>
     /// This rank's planes, (z, y, x), x fastest.

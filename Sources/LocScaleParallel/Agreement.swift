@@ -1,7 +1,7 @@
 import CMPI
 
-/// A failure agreed on by every rank: the line of the lowest rank that failed, naming the file
-/// and the problem.
+/// A failure agreed on by every rank: the line of the first rank that failed (`firstFailure`),
+/// naming the file and the problem.
 public struct AgreedFailure: Error, CustomStringConvertible, Equatable {
     public let description: String
 }
