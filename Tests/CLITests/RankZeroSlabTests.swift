@@ -111,4 +111,27 @@ struct RankZeroSlabTests {
             for (k, name) in names.enumerated() { #expect(outputs[0][k] == outputs[n][k], "\(name) differs") }
         }
     }
+
+    /// The model map simulated from atoms by an even split of the planes (`PlaneSlabs`) and moved
+    /// to the scaling's slabs: with a mask of sim_grid's planes 10..<40 the top slab is the
+    /// shortest (2 ranks: 0..<25 | 25..<40; 3: 0..<20 | 20..<30 | 30..<40), so rank 0 gets the top planes.
+    @Test("--model with the swap active: N = 2, 3 write the 1-rank map and model map, rank 0 on the top slab")
+    func simulatedModelOnSwappedSlabs() throws {
+        let scratch = Scratch()
+        let mask = try BadInputTests.variant(of: "sim_grid.mrc", { volume in
+            let plane = volume.grid.shape.x * volume.grid.shape.y
+            for i in volume.values.indices { volume.values[i] = i / plane >= 10 ? 1 : 0 }
+        }, in: scratch, as: "top-mask.mrc")
+        var first: [Data]?
+        for n in [1, 2, 3] {
+            let (out, model, h5) = (scratch.file("np\(n).mrc"), scratch.file("model\(n).mrc"), scratch.file("np\(n).h5"))
+            let result = try SlabDataPathTests.scale(n, [
+                "--em", "sim_grid.mrc", "--model", "../models/sim_small.pdb", "--resolution", "2", "--mask", mask,
+                "--window", "8", "--pad-factor", "1", "--out", out, "--save-model-map", model, "--hdf5", h5])
+            try #require(result.status == 0, "np \(n): \(result.stderr)")
+            let data = [try CLITests.dataBytes(out), try CLITests.dataBytes(model)]
+            if let first { #expect(data == first, "np \(n) differs from np 1") } else { first = data }
+            if n > 1 { #expect(try HDF5Reader(path: h5).integers("/timing/z_start").first == (n == 2 ? 25 : 30)) }
+        }
+    }
 }
