@@ -42,8 +42,9 @@ enum MethodSlabs {
     }
 
     /// Rank `rank`'s planes: in exact mode its slab of equal work (`ExactSlabPlan`: rank 0 the
-    /// slab holding the fewest planes) and the planes its windows reach; in fast mode the box planes under its slab of the grid (the first rank also those
-    /// below the grid, the last those above), which its grid slab is cut from.
+    /// slab holding the fewest planes) and the planes its windows reach; in fast mode the box
+    /// planes under its slab of the grid (the first rank also those below the grid, the last
+    /// those above), which its grid slab is cut from.
     func planes(of rank: Int) -> RankPlanes {
         switch self {
         case .exact(let plan):

@@ -65,14 +65,15 @@ extension Communicator {
         var value = initial
         let count = Int32(initial.count)
         if position > 0 {
-            try Self.check("MPI_Recv", MPI_Recv(&value, count, localscale_mpi_double(), Int32(order.ranks[position - 1]),
-                                                8, comm, localscale_mpi_status_ignore()))
+            let previous = Int32(order.ranks[position - 1])
+            try Self.check("MPI_Recv", MPI_Recv(&value, count, localscale_mpi_double(), previous, 8, comm,
+                                                localscale_mpi_status_ignore()))
         }
         value = step(value)
         precondition(value.count == initial.count, "fold: the step changed the number of values")
         if position < size - 1 {
-            try Self.check("MPI_Send", MPI_Send(&value, count, localscale_mpi_double(), Int32(order.ranks[position + 1]),
-                                                8, comm))
+            let next = Int32(order.ranks[position + 1])
+            try Self.check("MPI_Send", MPI_Send(&value, count, localscale_mpi_double(), next, 8, comm))
         }
         try Self.check("MPI_Bcast", MPI_Bcast(&value, count, localscale_mpi_double(), Int32(order.ranks[size - 1]),
                                               comm))

@@ -72,7 +72,8 @@ struct MPITests {
         #expect(try file.integers("/timing/rank") == (0..<ranks).map(Int64.init))
         // The ranks' planes tile the box (rank 0's need not come first: ExactSlabPlan).
         let zStart = try file.integers("/timing/z_start"), zEnd = try file.integers("/timing/z_end")
-        let slabs = zip(zStart, zEnd).map { Int($0) ..< Int($1) }.filter { !$0.isEmpty }.sorted { $0.lowerBound < $1.lowerBound }
+        let slabs = zip(zStart, zEnd).map { Int($0) ..< Int($1) }.filter { !$0.isEmpty }
+            .sorted { $0.lowerBound < $1.lowerBound }
         #expect(slabs.first?.lowerBound == 0 && slabs.last?.upperBound == 20, "\(slabs)")
         #expect(zip(slabs, slabs.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound }, "\(slabs)")
         #expect(try file.doubles("/timing/compute_s").allSatisfy { $0 >= 0 })

@@ -95,7 +95,9 @@ struct RankZeroSlabTests {
             let html = try String(contentsOfFile: folder + "/report.html", encoding: .utf8)
             let start = try #require(html.range(of: "<h2>Local B map</h2>"), "np \(n): no local B section")
             let end = html[start.upperBound...].range(of: "<h2>")?.lowerBound ?? html.endIndex
-            func bits(_ values: [Float]) -> Data { Data(values.flatMap { withUnsafeBytes(of: $0.bitPattern, Array.init) }) }
+            func bits(_ values: [Float]) -> Data {
+                Data(values.flatMap { withUnsafeBytes(of: $0.bitPattern, Array.init) })
+            }
             outputs.append([
                 try CLITests.dataBytes(folder + ".mrc"), try CLITests.dataBytes(folder + "-b.mrc"),
                 bits(try h5.floats("/map")), bits(try h5.floats("/bfactor")),
@@ -124,7 +126,8 @@ struct RankZeroSlabTests {
         }, in: scratch, as: "top-mask.mrc")
         var first: [Data]?
         for n in [1, 2, 3] {
-            let (out, model, h5) = (scratch.file("np\(n).mrc"), scratch.file("model\(n).mrc"), scratch.file("np\(n).h5"))
+            let (out, model) = (scratch.file("np\(n).mrc"), scratch.file("model\(n).mrc"))
+            let h5 = scratch.file("np\(n).h5")
             let result = try SlabDataPathTests.scale(n, [
                 "--em", "sim_grid.mrc", "--model", "../models/sim_small.pdb", "--resolution", "2", "--mask", mask,
                 "--window", "8", "--pad-factor", "1", "--out", out, "--save-model-map", model, "--hdf5", h5])
