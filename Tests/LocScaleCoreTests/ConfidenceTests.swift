@@ -104,7 +104,12 @@ struct ConfidenceTests {
         let local = p.filter { $0 < bound }.sorted()
         let expected = local.map { full[sorted.firstIndex(of: $0)!] }
         #expect(FDRConfidence.lookup(local, in: candidates, adjusted: q) == expected)
-        #expect(RadixSort.sorted(p).values == sorted)
+        var inPlace = p, payload = Array(p.indices)
+        RadixSort.sort(&inPlace, carrying: &payload)
+        #expect(inPlace == sorted && payload.map { p[$0] } == sorted)
+        var alone = p, none: [Int] = []
+        RadixSort.sort(&alone, carrying: &none)
+        #expect(alone == sorted && none.isEmpty)
         for cuts in [[0, 0, 5000], [1700, 0, 1, 3299], [10, 20, 30, 40, 4900]] {
             var runs: [Double] = [], start = 0
             for count in cuts { runs += p[start ..< start + count].sorted(); start += count }
