@@ -11,8 +11,8 @@ public struct ConfidenceSlab: Sendable {
     public let confidence: [Float]
     /// 1 where the confidence is at least `1 − fdr`, else 0; the same layout.
     public let mask: [Float]
-    /// The test that made `mask`, to classify voxels of other planes (the same on every rank).
-    public let test: ConfidenceTest
+    /// The rule that made `mask`, to classify voxels of other planes (the same on every rank).
+    public let rule: ConfidenceMaskRule
     /// The noise region and its statistics.
     public let region: NoiseRegion
     public let noise: SampleStatistics
@@ -23,40 +23,6 @@ public struct ConfidenceSlab: Sendable {
 
     /// Fraction of the whole map's voxels in the mask.
     public var maskedFraction: Double { Double(maskedVoxels) / Double(voxelCount) }
-}
-
-/// The voxel test of an FDR confidence map, the same on every rank once the candidates of every
-/// rank are known: it classifies the voxels of any planes of the map as `ConfidenceMask.compute`
-/// classifies its own (a voxel of another rank's planes gets the bits that rank gave it).
-public struct ConfidenceTest: Sendable {
-    /// Every rank's candidate p-values, ascending, and their adjusted values `q`.
-    let sorted: [Double]
-    let adjustedQ: [Double]
-    let fdr: Double
-    /// The mask's rule, without the arrays.
-    public let maskRule: ConfidenceMaskRule
-
-    init(pValues: VoxelPValues, sorted: [Double], adjusted: [Double], fdr: Double) {
-        (self.sorted, adjustedQ, self.fdr) = (sorted, adjusted, fdr)
-        // `q` never falls along `sorted`, so the masked candidates are the first K; a p-value takes
-        // the `q` of the last equal one (`FDRConfidence.lookup`), so p is masked when it lies
-        // below the first p-value after them (or is a candidate at all, when every one is masked).
-        let limit = switch adjusted.lastIndex(where: { 1 - $0 >= 1 - fdr }) {
-        case nil: -Double.infinity
-        case let k? where k + 1 < sorted.count: sorted[k + 1]
-        default: pValues.bound
-        }
-        maskRule = ConfidenceMaskRule(pValues: pValues, pLimit: limit)
-    }
-
-    /// `q` of each of `local`'s candidates (ascending, each one of `sorted`).
-    func adjusted(_ local: [Double]) -> [Double] {
-        FDRConfidence.lookup(local, in: sorted, adjusted: adjustedQ)
-    }
-
-    /// Whether a voxel of adjusted p-value `q` is in the mask: confidence `1 − q` ≥ `1 − fdr`.
-    @inline(__always)
-    func isMasked(q: Double) -> Bool { 1 - q >= 1 - fdr }
 }
 
 /// The right-sided p-values of a map's tested voxels (those in the ball) against the noise
@@ -102,8 +68,10 @@ public struct VoxelPValues: Sendable {
     }
 }
 
-/// Which voxels an FDR confidence test puts in the mask, as a bound on the p-value: what
-/// `ConfidenceTest` decides from each candidate's `q`, without the candidates' arrays.
+/// Which voxels an FDR confidence test puts in the mask, as a bound on the p-value
+/// (`RankedCandidates.maskLimit`): what the candidates' `q` decide, without their arrays. The
+/// same on every rank: it classifies the voxels of any planes of the map as
+/// `ConfidenceMask.compute` classifies its own.
 public struct ConfidenceMaskRule: Sendable {
     let pValues: VoxelPValues
     /// A candidate is in the mask when its p-value is below it.
@@ -120,13 +88,18 @@ public struct ConfidenceMaskRule: Sendable {
 
 /// The FDR confidence map and mask of a map split into z-slabs over the ranks, the same bit for
 /// bit for any number of ranks: the noise sums are added plane by plane, and the
-/// Benjamini–Yekutieli adjustment, which needs the global order of the p-values, is done on
-/// every rank over the gathered candidates (the voxels whose p-value lies below
-/// `FDRConfidence.candidateBound`; every other voxel has `q = 1`), gathered as their float32
-/// values. Collective: every rank calls it with its own planes (any split of 0..<NZ).
+/// Benjamini–Yekutieli adjustment, which needs the global order of the p-values, places each
+/// rank's candidates (the voxels whose p-value lies below `FDRConfidence.candidateBound`; every
+/// other voxel has `q = 1`) among every rank's without gathering them (`RankedCandidates`).
+/// Collective: every rank calls it with its own planes (any split of 0..<NZ).
 public enum ConfidenceMask {
     /// LocScale 2's FDR (1 %).
     public static let defaultFDR = 0.01
+
+    /// Whether a voxel of adjusted p-value `q` is in the mask at false discovery rate `fdr`:
+    /// confidence `1 − q` ≥ `1 − fdr`.
+    @inline(__always)
+    static func isMasked(q: Double, fdr: Double) -> Bool { 1 - q >= 1 - fdr }
 
     /// Reads this rank's `planes` of the experimental map (the average of two half maps) and
     /// computes them; `window` nil = `NoiseRegion.defaultWindow`.
@@ -147,21 +120,21 @@ public enum ConfidenceMask {
                               fdr: fdr, keepingCandidates: true, communicator: comm)
         var confidence = [Float](repeating: 0, count: values.count)
         var mask = [Float](repeating: 0, count: values.count)
-        let test = tested.test, candidates = tested.candidates
-        for (i, q) in zip(candidates.payload, test.adjusted(candidates.values)) {
+        for (i, q) in zip(tested.candidates, tested.adjusted) {
             confidence[i] = Float(1 - q)
-            if test.isMasked(q: q) { mask[i] = 1 }
+            if isMasked(q: q, fdr: fdr) { mask[i] = 1 }
         }
-        return ConfidenceSlab(planes: planes, confidence: confidence, mask: mask, test: tested.test,
-                              region: tested.region, noise: tested.test.maskRule.pValues.noise, testedVoxels: tested.testedVoxels,
-                              maskedVoxels: tested.maskedVoxels, voxelCount: shape.x * shape.y * shape.z)
+        return ConfidenceSlab(planes: planes, confidence: confidence, mask: mask, rule: tested.rule,
+                              region: tested.region, noise: tested.rule.pValues.noise,
+                              testedVoxels: tested.testedVoxels, maskedVoxels: tested.maskedVoxels,
+                              voxelCount: shape.x * shape.y * shape.z)
     }
 
     /// The test of a map of `shape` read from `path`, each rank testing its `planes`, given within
     /// its `held` planes in `values`; no per-voxel array is made (the automatic mask of `scale`
-    /// classifies its held planes with the test afterwards). Collective.
-    /// `keepingCandidates`: return this rank's candidates with their indices (the confidence map).
-    /// - Returns: the test; the voxels of the whole map tested and in the mask.
+    /// classifies its held planes with the rule afterwards). Collective.
+    /// `keepingCandidates`: also this rank's candidates' indices and `q` (the confidence map).
+    /// - Returns: the mask's rule; the voxels of the whole map tested and in the mask.
     static func test(values: [Float], held: Range<Int>, planes: Range<Int>, shape: XYZ<Int>, path: String,
                      window: Int?, fdr: Double, keepingCandidates: Bool = false,
                      communicator comm: Communicator) throws -> TestedMap {
@@ -178,7 +151,7 @@ public enum ConfidenceMask {
         let noise = try checkedNoise(values, held: held, planes: planes, shape: shape, region: region, path: path,
                                      comm: comm)
 
-        // Every rank: the adjustment over all candidates, in the global order of their p-values.
+        // The adjustment over all candidates, in the global order of their p-values.
         let ball = ConfidenceBall(shape: shape)
         var tested = 0
         for z in planes {
@@ -189,15 +162,14 @@ public enum ConfidenceMask {
         let testedVoxels = Int(try comm.allReduceSum([Double(tested)])[0])
         let pValues = VoxelPValues(shape: shape, ball: ball, noise: noise,
                                    bound: FDRConfidence.candidateBound(count: testedVoxels))
-        var local = pValues.candidates(values, held: held, planes: planes, indices: keepingCandidates)
-        let gathered = try comm.allGatherVariable(local.values)
-        if !keepingCandidates { local = ([], []) }
-        let sorted = SortedRuns.merge(gathered.values, counts: gathered.counts)
-        let test = ConfidenceTest(pValues: pValues, sorted: sorted,
-                                  adjusted: FDRConfidence.adjusted(sorted: sorted, count: testedVoxels), fdr: fdr)
+        let local = pValues.candidates(values, held: held, planes: planes, indices: keepingCandidates)
+        let ranked = try RankedCandidates(local.values, tested: testedVoxels, communicator: comm)
+        let rule = ConfidenceMaskRule(pValues: pValues, pLimit: try ranked.maskLimit(fdr: fdr, bound: pValues.bound,
+                                                                                    communicator: comm))
+        let adjusted = keepingCandidates ? try ranked.adjusted(communicator: comm) : []
 
         // The voxels in the mask, and those of them in the noise region (a voxel in two cubes twice).
-        let plane = shape.x * shape.y, limit = test.maskRule.pLimit
+        let plane = shape.x * shape.y, limit = rule.pLimit
         var masked = 0, noiseMasked = 0
         pValues.forEachCandidate(values, held: held, planes: planes) { i, p in
             guard p < limit else { return }
@@ -214,17 +186,18 @@ public enum ConfidenceMask {
                 throw ConfidenceError.signalInNoise(path: path, region: region.summary, percent: 100 * noiseFraction)
             }
         }
-        return TestedMap(test: test, region: region, candidates: local, testedVoxels: testedVoxels,
-                         maskedVoxels: Int(counts[0]))
+        return TestedMap(rule: rule, region: region, candidates: local.payload, adjusted: adjusted,
+                         testedVoxels: testedVoxels, maskedVoxels: Int(counts[0]))
     }
 
-    /// What `test` found: the test, this rank's candidates (with `keepingCandidates`), the whole
-    /// map's counts.
+    /// What `test` found: the mask's rule, this rank's candidates (with `keepingCandidates`), the
+    /// whole map's counts.
     struct TestedMap {
-        let test: ConfidenceTest
+        let rule: ConfidenceMaskRule
         let region: NoiseRegion
-        /// Sorted by p-value, with their indices in `values`; empty unless kept.
-        let candidates: (values: [Double], payload: [Int])
+        /// The candidates' indices in `values` and their `q` (ascending p-value); empty unless kept.
+        let candidates: [Int]
+        let adjusted: [Double]
         let testedVoxels: Int
         let maskedVoxels: Int
     }

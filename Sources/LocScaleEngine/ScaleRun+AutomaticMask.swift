@@ -133,7 +133,7 @@ extension ScaleRun {
             let tested = try ConfidenceMask.test(values: values, held: held, planes: planes, shape: shape,
                                                  path: job.experimental.path, window: nil, fdr: fdr,
                                                  communicator: comm)
-            (rule, voxels) = (tested.test.maskRule, tested.maskedVoxels)
+            (rule, voxels) = (tested.rule, tested.maskedVoxels)
         } catch let failure as AgreedFailure {
             try comm.agree("\(failure); give --mask MASK.mrc or --mask none")
             throw failure

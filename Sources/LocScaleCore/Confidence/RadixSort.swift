@@ -41,33 +41,3 @@ public enum RadixSort {
         }
     }
 }
-
-/// Merging of consecutive ascending runs into one ascending array.
-public enum SortedRuns {
-    /// `values`, made of ascending runs of `counts[i]` values one after the other, sorted
-    /// ascending by merging neighbouring runs pairwise (⌈log₂ runs⌉ passes over the values).
-    public static func merge(_ values: [Double], counts: [Int]) -> [Double] {
-        precondition(counts.reduce(0, +) == values.count, "the runs must cover the values")
-        var bounds = [0]
-        for count in counts where count > 0 { bounds.append(bounds.last! + count) }
-        var current = values, next = [Double](repeating: 0, count: values.count)
-        while bounds.count > 2 {
-            var merged = [0]
-            for r in stride(from: 0, to: bounds.count - 1, by: 2) {
-                let (low, middle) = (bounds[r], bounds[r + 1])
-                let high = r + 2 < bounds.count ? bounds[r + 2] : middle
-                var (i, j, k) = (low, middle, low)
-                while i < middle && j < high {
-                    if current[j] < current[i] { next[k] = current[j]; j += 1 } else { next[k] = current[i]; i += 1 }
-                    k += 1
-                }
-                while i < middle { next[k] = current[i]; i += 1; k += 1 }
-                while j < high { next[k] = current[j]; j += 1; k += 1 }
-                merged.append(high)
-            }
-            swap(&current, &next)
-            bounds = merged
-        }
-        return current
-    }
-}
