@@ -38,15 +38,15 @@ extension ScaleRun {
     /// are not among them: they are written, into the same `OutputFiles`, from what the run makes
     /// before it scales (the simulated slabs, the automatic mask) and does not keep.
     func sinks() -> [any ScaleOutput] {
-        let files = job.outputs
+        let requested = job.outputs
         let fault: (any ScaleOutput)? = diesForFaultTest(at: "write") ? FaultTestExit() : nil
         let sinks: [(any ScaleOutput)?] = [
-            files.map.map { MRCMapOutput(path: $0, field: .scaled(labels: job.provenance.labels)) },
-            files.bfactorMap.map { MRCMapOutput(path: $0, field: .localB(version: job.provenance.version)) },
+            requested.map.map { MRCMapOutput(path: $0, field: .scaled(labels: job.provenance.labels)) },
+            requested.bfactorMap.map { MRCMapOutput(path: $0, field: .localB(version: job.provenance.version)) },
             fault,
-            files.hdf5.map { HDF5MapOutput(path: $0, job: job, ranks: comm.size, automaticMask: automaticMask) },
-            files.timingsJSON.map { TimingsJSONOutput(path: $0, threads: job.threads) },
-            files.reportDirectory.map {
+            requested.hdf5.map { HDF5MapOutput(path: $0, job: job, ranks: comm.size, automaticMask: automaticMask) },
+            requested.timingsJSON.map { TimingsJSONOutput(path: $0, threads: job.threads) },
+            requested.reportDirectory.map {
                 ReportOutput(directory: $0, job: job, maskName: maskName, ranks: comm.size, logger: logger)
             },
         ]
