@@ -46,7 +46,7 @@ struct AutomaticMask {
         formatDecimal(100 * Double(voxels) / Double(voxelCount), digits: 1)
     }
 
-    /// `/mask`'s attributes (its planes are written with `/map`, `ScaleRun.writeHDF5Map`: float32
+    /// `/mask`'s attributes (its planes are written with `/map`, `HDF5MapOutput`: float32
     /// (z, y, x), 1 where a voxel was scaled and 0 elsewhere, chunked as `/map`).
     func setAttributes(on file: HDF5Writer) throws {
         try file.setAttribute("description", description, on: "/mask")
@@ -55,9 +55,6 @@ struct AutomaticMask {
 }
 
 extension ScaleRun {
-    /// The mask file given with `--mask` (nil with `--mask none` and for the automatic mask).
-    var givenMaskFile: String? { automaticMask == nil ? job.mask.file : nil }
-
     /// The mask as the report names it.
     var maskName: String { automaticMask?.description ?? job.mask.file ?? "none" }
 
