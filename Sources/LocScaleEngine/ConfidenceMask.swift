@@ -11,8 +11,8 @@ public struct ConfidenceSlab: Sendable {
     public let confidence: [Float]
     /// 1 where the confidence is at least `1 − fdr`, else 0; the same layout.
     public let mask: [Float]
-    /// The test that made `mask`, to classify voxels of other planes (the same on every rank).
-    public let test: ConfidenceTest
+    /// The rule that made `mask`, to classify voxels of other planes (the same on every rank).
+    public let rule: ConfidenceMaskRule
     /// The noise region and its statistics.
     public let region: NoiseRegion
     public let noise: SampleStatistics
@@ -25,55 +25,81 @@ public struct ConfidenceSlab: Sendable {
     public var maskedFraction: Double { Double(maskedVoxels) / Double(voxelCount) }
 }
 
-/// The voxel test of an FDR confidence map, the same on every rank once the candidates of every
-/// rank are known: it classifies the voxels of any planes of the map as `ConfidenceMask.compute`
-/// classifies its own (a voxel of another rank's planes gets the bits that rank gave it).
-public struct ConfidenceTest: Sendable {
+/// The right-sided p-values of a map's tested voxels (those in the ball) against the noise
+/// statistics, and which of them are candidates (below `bound`; every other voxel has `q = 1`).
+public struct VoxelPValues: Sendable {
     let shape: XYZ<Int>
     let ball: ConfidenceBall
     let noise: SampleStatistics
     /// p-values at or above it have `q = 1` (`FDRConfidence.candidateBound`).
     let bound: Double
-    /// Every rank's candidate p-values, ascending, and their adjusted values `q`.
-    let sorted: [Double]
-    let adjustedQ: [Double]
-    let fdr: Double
 
-    init(shape: XYZ<Int>, ball: ConfidenceBall, noise: SampleStatistics, bound: Double, sorted: [Double],
-         adjusted: [Double], fdr: Double) {
-        (self.shape, self.ball, self.noise, self.bound, self.sorted, adjustedQ, self.fdr)
-            = (shape, ball, noise, bound, sorted, adjusted, fdr)
-    }
-
-    /// `q` of each of `local`'s candidates (`ConfidenceMask.candidates`).
-    func adjusted(_ local: (values: [Double], payload: [Int])) -> [Double] {
-        FDRConfidence.lookup(local.values, in: sorted, adjusted: adjustedQ)
-    }
-
-    /// Whether a voxel of adjusted p-value `q` is in the mask: confidence `1 − q` ≥ `1 − fdr`.
+    /// Calls `body` with the index in `values` and the p-value of every candidate voxel of
+    /// `planes`, plane by plane, then y, then x; `values` holds the planes `held` of the map.
     @inline(__always)
-    func isMasked(q: Double) -> Bool { 1 - q >= 1 - fdr }
+    func forEachCandidate(_ values: [Float], held: Range<Int>, planes: Range<Int>, _ body: (Int, Double) -> Void) {
+        precondition(values.count == held.count * shape.x * shape.y, "values do not fill the planes")
+        let inverseSD = 1 / noise.variance.squareRoot()
+        let floor = FDRConfidence.candidateFloor(bound: bound)
+        for z in planes {
+            for y in 0..<shape.y {
+                let row = ((z - held.lowerBound) * shape.y + y) * shape.x
+                for x in 0..<shape.x where ball.contains(x: x, y: y, z: z) {
+                    let t = (Double(values[row + x]) - noise.mean) * inverseSD
+                    guard t >= floor else { continue }
+                    let p = FDRConfidence.pValue(t: t)
+                    if p < bound { body(row + x, p) }
+                }
+            }
+        }
+    }
 
-    /// The mask (1 in, 0 out) of the planes `planes` of the map, given in `values`.
+    /// The candidates of `planes` sorted by p-value: their p-values, and with `indices` their
+    /// indices in `values` (else none).
+    func candidates(_ values: [Float], held: Range<Int>, planes: Range<Int>,
+                    indices: Bool) -> (values: [Double], payload: [Int]) {
+        var p: [Double] = [], index: [Int] = []
+        forEachCandidate(values, held: held, planes: planes) { i, pValue in
+            p.append(pValue)
+            if indices { index.append(i) }
+        }
+        RadixSort.sort(&p, carrying: &index)
+        return (p, index)
+    }
+}
+
+/// Which voxels an FDR confidence test puts in the mask, as a bound on the p-value
+/// (`RankedCandidates.maskLimit`): what the candidates' `q` decide, without their arrays. The
+/// same on every rank: it classifies the voxels of any planes of the map as
+/// `ConfidenceMask.compute` classifies its own.
+public struct ConfidenceMaskRule: Sendable {
+    let pValues: VoxelPValues
+    /// A candidate is in the mask when its p-value is below it.
+    let pLimit: Double
+
+    /// The mask (1 in, 0 out) of the planes `planes` of the map, given in `values`: one pass over
+    /// the voxels, nothing held beside the mask.
     public func mask(_ values: [Float], planes: Range<Int>) -> [Float] {
-        precondition(values.count == planes.count * shape.x * shape.y, "values do not fill the planes")
-        let local = ConfidenceMask.candidates(values, planes: planes, shape: shape, ball: ball, noise: noise,
-                                              bound: bound)
         var mask = [Float](repeating: 0, count: values.count)
-        for (i, q) in zip(local.payload, adjusted(local)) where isMasked(q: q) { mask[i] = 1 }
+        pValues.forEachCandidate(values, held: planes, planes: planes) { i, p in if p < pLimit { mask[i] = 1 } }
         return mask
     }
 }
 
 /// The FDR confidence map and mask of a map split into z-slabs over the ranks, the same bit for
 /// bit for any number of ranks: the noise sums are added plane by plane, and the
-/// Benjamini–Yekutieli adjustment, which needs the global order of the p-values, is done on
-/// every rank over the gathered candidates (the voxels whose p-value lies below
-/// `FDRConfidence.candidateBound`; every other voxel has `q = 1`), gathered as their float32
-/// values. Collective: every rank calls it with its own planes (any split of 0..<NZ).
+/// Benjamini–Yekutieli adjustment, which needs the global order of the p-values, places each
+/// rank's candidates (the voxels whose p-value lies below `FDRConfidence.candidateBound`; every
+/// other voxel has `q = 1`) among every rank's without gathering them (`RankedCandidates`).
+/// Collective: every rank calls it with its own planes (any split of 0..<NZ).
 public enum ConfidenceMask {
     /// LocScale 2's FDR (1 %).
     public static let defaultFDR = 0.01
+
+    /// Whether a voxel of adjusted p-value `q` is in the mask at false discovery rate `fdr`:
+    /// confidence `1 − q` ≥ `1 − fdr`.
+    @inline(__always)
+    static func isMasked(q: Double, fdr: Double) -> Bool { 1 - q >= 1 - fdr }
 
     /// Reads this rank's `planes` of the experimental map (the average of two half maps) and
     /// computes them; `window` nil = `NoiseRegion.defaultWindow`.
@@ -90,7 +116,30 @@ public enum ConfidenceMask {
     /// Computes the planes `planes` given in `values` of a map of `shape` read from `path`.
     public static func compute(values: [Float], planes: Range<Int>, shape: XYZ<Int>, path: String, window: Int?,
                                fdr: Double, communicator comm: Communicator) throws -> ConfidenceSlab {
-        precondition(values.count == planes.count * shape.x * shape.y, "values do not fill the planes")
+        let tested = try test(values: values, held: planes, planes: planes, shape: shape, path: path, window: window,
+                              fdr: fdr, keepingCandidates: true, communicator: comm)
+        var confidence = [Float](repeating: 0, count: values.count)
+        var mask = [Float](repeating: 0, count: values.count)
+        for (i, q) in zip(tested.candidates, tested.adjusted) {
+            confidence[i] = Float(1 - q)
+            if isMasked(q: q, fdr: fdr) { mask[i] = 1 }
+        }
+        return ConfidenceSlab(planes: planes, confidence: confidence, mask: mask, rule: tested.rule,
+                              region: tested.region, noise: tested.rule.pValues.noise,
+                              testedVoxels: tested.testedVoxels, maskedVoxels: tested.maskedVoxels,
+                              voxelCount: shape.x * shape.y * shape.z)
+    }
+
+    /// The test of a map of `shape` read from `path`, each rank testing its `planes`, given within
+    /// its `held` planes in `values`; no per-voxel array is made (the automatic mask of `scale`
+    /// classifies its held planes with the rule afterwards). Collective.
+    /// `keepingCandidates`: also this rank's candidates' indices and `q` (the confidence map).
+    /// - Returns: the mask's rule; the voxels of the whole map tested and in the mask.
+    static func test(values: [Float], held: Range<Int>, planes: Range<Int>, shape: XYZ<Int>, path: String,
+                     window: Int?, fdr: Double, keepingCandidates: Bool = false,
+                     communicator comm: Communicator) throws -> TestedMap {
+        precondition(values.count == held.count * shape.x * shape.y, "values do not fill the planes")
+        precondition(held.clamped(to: planes) == planes, "the tested planes are not held")
         let region = try comm.agree { () throws -> NoiseRegion in
             let w = window ?? NoiseRegion.defaultWindow(shape: shape)
             guard let region = NoiseRegion(shape: shape, window: w) else {
@@ -99,9 +148,10 @@ public enum ConfidenceMask {
             }
             return region
         }
-        let noise = try checkedNoise(values, planes: planes, shape: shape, region: region, path: path, comm: comm)
+        let noise = try checkedNoise(values, held: held, planes: planes, shape: shape, region: region, path: path,
+                                     comm: comm)
 
-        // Every rank: the adjustment over all candidates, in the global order of their p-values.
+        // The adjustment over all candidates, in the global order of their p-values.
         let ball = ConfidenceBall(shape: shape)
         var tested = 0
         for z in planes {
@@ -110,26 +160,24 @@ public enum ConfidenceMask {
             }
         }
         let testedVoxels = Int(try comm.allReduceSum([Double(tested)])[0])
-        let bound = FDRConfidence.candidateBound(count: testedVoxels)
-        let local = candidates(values, planes: planes, shape: shape, ball: ball, noise: noise, bound: bound)
-        let gathered = try comm.allGatherVariable(local.values)
-        let sorted = SortedRuns.merge(gathered.values, counts: gathered.counts)
-        let test = ConfidenceTest(shape: shape, ball: ball, noise: noise, bound: bound, sorted: sorted,
-                                  adjusted: FDRConfidence.adjusted(sorted: sorted, count: testedVoxels), fdr: fdr)
+        let pValues = VoxelPValues(shape: shape, ball: ball, noise: noise,
+                                   bound: FDRConfidence.candidateBound(count: testedVoxels))
+        let local = pValues.candidates(values, held: held, planes: planes, indices: keepingCandidates)
+        let ranked = try RankedCandidates(local.values, tested: testedVoxels, communicator: comm)
+        let rule = ConfidenceMaskRule(pValues: pValues, pLimit: try ranked.maskLimit(fdr: fdr, bound: pValues.bound,
+                                                                                    communicator: comm))
+        let adjusted = keepingCandidates ? try ranked.adjusted(communicator: comm) : []
 
-        var confidence = [Float](repeating: 0, count: values.count)
-        var mask = [Float](repeating: 0, count: values.count)
-        var masked = 0
-        for (i, q) in zip(local.payload, test.adjusted(local)) {
-            confidence[i] = Float(1 - q)
-            if test.isMasked(q: q) {
-                mask[i] = 1
-                masked += 1
+        // The voxels in the mask, and those of them in the noise region (a voxel in two cubes twice).
+        let plane = shape.x * shape.y, limit = rule.pLimit
+        var masked = 0, noiseMasked = 0
+        pValues.forEachCandidate(values, held: held, planes: planes) { i, p in
+            guard p < limit else { return }
+            masked += 1
+            let z = held.lowerBound + i / plane, y = i % plane / shape.x, x = i % shape.x
+            for cube in region.cubes.cubes where cube.z.contains(z) && cube.y.contains(y) && cube.x.contains(x) {
+                noiseMasked += 1
             }
-        }
-        var noiseMasked = 0
-        for z in planes {
-            region.cubes.forEachSample(inPlane: z, held: planes, shape: shape) { noiseMasked += Int(mask[$0]) }
         }
         let counts = try comm.allReduceSum([Double(masked), Double(noiseMasked)])
         let noiseFraction = counts[1] / Double(region.voxelCount)
@@ -138,17 +186,29 @@ public enum ConfidenceMask {
                 throw ConfidenceError.signalInNoise(path: path, region: region.summary, percent: 100 * noiseFraction)
             }
         }
-        return ConfidenceSlab(planes: planes, confidence: confidence, mask: mask, test: test, region: region,
-                              noise: noise, testedVoxels: testedVoxels, maskedVoxels: Int(counts[0]),
-                              voxelCount: shape.x * shape.y * shape.z)
+        return TestedMap(rule: rule, region: region, candidates: local.payload, adjusted: adjusted,
+                         testedVoxels: testedVoxels, maskedVoxels: Int(counts[0]))
+    }
+
+    /// What `test` found: the mask's rule, this rank's candidates (with `keepingCandidates`), the
+    /// whole map's counts.
+    struct TestedMap {
+        let rule: ConfidenceMaskRule
+        let region: NoiseRegion
+        /// The candidates' indices in `values` and their `q` (ascending p-value); empty unless kept.
+        let candidates: [Int]
+        let adjusted: [Double]
+        let testedVoxels: Int
+        let maskedVoxels: Int
     }
 
     /// The noise region's statistics, checked against a masked or constant solvent and against
     /// the corner cubes (ARCHITECTURE §1.6). Collective.
-    static func checkedNoise(_ values: [Float], planes: Range<Int>, shape: XYZ<Int>, region: NoiseRegion,
-                             path: String, comm: Communicator) throws -> SampleStatistics {
-        let noise = try statistics(of: region.cubes, values, planes: planes, shape: shape, comm: comm)
-        let corners = try statistics(of: region.corners, values, planes: planes, shape: shape, comm: comm)
+    static func checkedNoise(_ values: [Float], held: Range<Int>, planes: Range<Int>, shape: XYZ<Int>,
+                             region: NoiseRegion, path: String, comm: Communicator) throws -> SampleStatistics {
+        let noise = try statistics(of: region.cubes, values, planes: held, shape: shape, counting: planes, comm: comm)
+        let corners = try statistics(of: region.corners, values, planes: held, shape: shape, counting: planes,
+                                     comm: comm)
         try comm.agree {
             if noise.zeroFraction > ConfidenceError.zeroLimit {
                 throw ConfidenceError.maskedSolvent(path: path, region: region.summary,
@@ -162,30 +222,6 @@ public enum ConfidenceMask {
             }
         }
         return noise
-    }
-
-    /// This rank's candidates — tested voxels whose p-value lies below `bound` — sorted by
-    /// p-value, with their indices in `values`.
-    static func candidates(_ values: [Float], planes: Range<Int>, shape: XYZ<Int>, ball: ConfidenceBall,
-                           noise: SampleStatistics, bound: Double) -> (values: [Double], payload: [Int]) {
-        let inverseSD = 1 / noise.variance.squareRoot()
-        let floor = FDRConfidence.candidateFloor(bound: bound)
-        var index: [Int] = [], p: [Double] = []
-        for (k, z) in planes.enumerated() {
-            for y in 0..<shape.y {
-                let row = (k * shape.y + y) * shape.x
-                for x in 0..<shape.x where ball.contains(x: x, y: y, z: z) {
-                    let t = (Double(values[row + x]) - noise.mean) * inverseSD
-                    guard t >= floor else { continue }
-                    let pValue = FDRConfidence.pValue(t: t)
-                    if pValue < bound {
-                        index.append(row + x)
-                        p.append(pValue)
-                    }
-                }
-            }
-        }
-        return RadixSort.sorted(p, carrying: index)
     }
 
     /// The statistics of the voxels of `cubes` from every rank's planes, added plane by plane

@@ -46,7 +46,7 @@ struct AutomaticMask {
         formatDecimal(100 * Double(voxels) / Double(voxelCount), digits: 1)
     }
 
-    /// `/mask`'s attributes (its planes are written with `/map`, `ScaleRun.writeHDF5Map`: float32
+    /// `/mask`'s attributes (its planes are written with `/map`, `HDF5MapOutput`: float32
     /// (z, y, x), 1 where a voxel was scaled and 0 elsewhere, chunked as `/map`).
     func setAttributes(on file: HDF5Writer) throws {
         try file.setAttribute("description", description, on: "/mask")
@@ -55,9 +55,6 @@ struct AutomaticMask {
 }
 
 extension ScaleRun {
-    /// The mask file given with `--mask` (nil with `--mask none` and for the automatic mask).
-    var givenMaskFile: String? { automaticMask == nil ? job.mask.file : nil }
-
     /// The mask as the report names it.
     var maskName: String { automaticMask?.description ?? job.mask.file ?? "none" }
 
@@ -114,21 +111,30 @@ extension ScaleRun {
     private func growMask(fdr: Double, planes: Range<Int>, growth: BallDilation, planeCount: Int) throws
         -> (mask: [Float], confident: Int, masked: Int) {
         let held = max(0, planes.lowerBound - growth.reach) ..< min(planeCount, planes.upperBound + growth.reach)
+        let confident = try confidenceMask(fdr: fdr, planes: planes, held: held)
+        let mask = growth.grow(confident.mask, held: held, shape: confident.shape, planes: planes)
+        let masked = try comm.allReduceSum([Double(mask.reduce(0) { $0 + ($1 == 1 ? 1 : 0) })])[0]
+        return (mask, confident.voxels, Int(masked))
+    }
+
+    /// The FDR confidence mask of the experimental map's planes `held`, each rank testing its
+    /// `planes`; the map's planes are dropped on return, and no confidence map is made (memory,
+    /// benchmarks/RESULTS.md §22). Collective.
+    /// - Returns: the mask's planes, the map's shape, the voxels of the whole map in the mask.
+    private func confidenceMask(fdr: Double, planes: Range<Int>, held: Range<Int>) throws
+        -> (mask: [Float], shape: XYZ<Int>, voxels: Int) {
         let (shape, values) = try ConfidenceMask.read(job.experimental, planes: held, checked: planes,
                                                       communicator: comm)
-        let plane = shape.x * shape.y
-        let own = Array(values[(planes.lowerBound - held.lowerBound) * plane
-                                ..< (planes.upperBound - held.lowerBound) * plane])
-        let slab: ConfidenceSlab
+        let rule: ConfidenceMaskRule, voxels: Int
         do {
-            slab = try ConfidenceMask.compute(values: own, planes: planes, shape: shape, path: job.experimental.path,
-                                              window: nil, fdr: fdr, communicator: comm)
+            let tested = try ConfidenceMask.test(values: values, held: held, planes: planes, shape: shape,
+                                                 path: job.experimental.path, window: nil, fdr: fdr,
+                                                 communicator: comm)
+            (rule, voxels) = (tested.rule, tested.maskedVoxels)
         } catch let failure as AgreedFailure {
             try comm.agree("\(failure); give --mask MASK.mrc or --mask none")
             throw failure
         }
-        let mask = growth.grow(slab.test.mask(values, planes: held), held: held, shape: shape, planes: planes)
-        let masked = try comm.allReduceSum([Double(mask.reduce(0) { $0 + ($1 == 1 ? 1 : 0) })])[0]
-        return (mask, slab.maskedVoxels, Int(masked))
+        return (rule.mask(values, planes: held), shape, voxels)
     }
 }

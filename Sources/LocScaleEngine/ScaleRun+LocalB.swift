@@ -52,16 +52,11 @@ struct LocalBSlab {
         clock.timings.seconds[Phase.compute.rawValue] += seconds
     }
 
-    /// Writes the map with MPI-IO (`DistributedMRCWriter`: the input's geometry) into `outputs`;
-    /// the bytes this rank wrote. Collective.
-    func write(planes: Range<Int>, grid: Grid, to path: String, version: String, in outputs: OutputFiles,
-               comm: Communicator) throws -> Int {
+    /// The map's MRC label (`--bfactor-map`): its definition and fit, at most 80 characters.
+    func label(version: String) -> String {
         let fit = "\(formatDecimal(range.from)) A to \(range.to.map { "\(formatDecimal($0)) A" } ?? "Nyquist")"
         let definition = locscale2 ? "LocScale 2 local B" : "local B"
-        let label = "localscale \(version): \(definition) (A^2), Guinier \(fit), stride \(stride)"
-        return try DistributedMRCWriter.write(planes: planes, values: values, grid: grid,
-                                              labels: [String(label.prefix(80))], to: path, in: outputs,
-                                              communicator: comm)
+        return String("localscale \(version): \(definition) (A^2), Guinier \(fit), stride \(stride)".prefix(80))
     }
 
     /// `/bfactor`'s attributes.

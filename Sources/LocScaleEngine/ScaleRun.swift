@@ -2,7 +2,6 @@ import Foundation
 import LocScaleCore
 import LocScaleParallel
 import Logging
-import LocScaleHDF5
 
 /// What a scaling run measured, on every rank.
 public struct ScaleSummary: Sendable {
@@ -44,6 +43,11 @@ public struct ScaleRun {
     /// Runs the job. A failure any rank finds reaches every rank as an `AgreedFailure`.
     public func run() throws -> ScaleSummary {
         if case .automatic(let fdr) = job.mask { return try runWithAutomaticMask(fdr: fdr) }
+        return try run(into: sinks())
+    }
+
+    /// Runs the job with `sinks` as its outputs (`sinks()`: the job's), written in their order.
+    func run(into sinks: [any ScaleOutput]) throws -> ScaleSummary {
         let clock = PhaseClock()
         let outputs = sharedOutputs ?? OutputFiles()
 
@@ -82,40 +86,16 @@ public struct ScaleRun {
         // Every output goes under its temporary name; they are renamed into place together only
         // when all are complete, so a late failure leaves the old outputs alone (`outputs`,
         // dropped uncommitted when the run throws, removes what it wrote).
-        if let path = job.outputs.map {
-            clock.timings.bytesWritten += try DistributedMRCWriter.write(
-                planes: planes.tiling, values: values, grid: files.grid, labels: job.provenance.labels, to: path,
-                in: outputs, communicator: comm)
+        let slab = ScaledSlab(planes: planes, values: values, grid: files.grid, setup: setup, localB: localB,
+                              mask: files.mask, report: maps.report)
+        var sinks = sinks
+        for index in sinks.indices {
+            clock.timings.bytesWritten += try sinks[index].writePlanes(slab, into: outputs, communicator: comm)
         }
-        if let localB, let path = job.outputs.bfactorMap {
-            clock.timings.bytesWritten += try localB.write(planes: planes.tiling, grid: files.grid, to: path,
-                                                           version: job.provenance.version, in: outputs, comm: comm)
-        }
-        killForFaultTest(at: "write")
-        var hdf5: HDF5Writer?
-        if let path = job.outputs.hdf5 {
-            let written = try writeHDF5Map(values, planes: planes, files: files, setup: setup, localB: localB,
-                                           to: path, in: outputs)
-            hdf5 = written.file
-            clock.timings.bytesWritten += written.bytes
-        }
-        let validations = try maps.report?.validations(output: values, atoms: job.model.atoms, communicator: comm)
-        let localBReport = try maps.report == nil ? nil : localB?.report(planes: planes, shape: setup.shape, comm: comm)
         clock.end(.write)
         let table = try gatheredTimings(clock.timings)
         try comm.rootTries {
-            if let hdf5 {
-                try table.write(to: hdf5)
-                try writeProvenance(to: hdf5)
-                try hdf5.close()
-            }
-            if let path = job.outputs.timingsJSON {
-                try table.writeJSON(to: path, threads: job.threads, in: outputs)
-            }
-            if let directory = job.outputs.reportDirectory, let validations {
-                try writeReport(validations, to: directory, setup: setup, timings: table.text, localB: localBReport,
-                                in: outputs)
-            }
+            for sink in sinks { try sink.finish(timings: table, into: outputs) }
             try outputs.commit()
             for stale in outputs.removedStaleFiles {
                 logger.notice("removed \(stale), left by a run that no longer exists")
@@ -186,46 +166,23 @@ public struct ScaleRun {
         return (setup, planned?.1 ?? false, planned?.2)
     }
 
-    /// The validations of the input and the output side by side (the report folder).
-    private func writeReport(_ validations: [MapValidation], to directory: String, setup: RunSetup, timings: String,
-                             localB: LocalBReport?, in outputs: OutputFiles) throws {
-        let experimental = switch job.experimental {
-        case .map(let path): path
-        case .halfMaps(let first, let second): "average of \(first) and \(second)"
-        }
-        let parameters: [(String, String)] = [
-            ("experimental map", experimental), ("model", job.model.path), ("mask", maskName),
-            ("window", "\(setup.window) voxels"), ("rule", setup.rule.reportName),
-            ("ranks × threads", "\(comm.size) × \(job.threads)"),
-            ("command line", job.provenance.commandLine.joined(separator: " ")), ("version", job.provenance.build)]
-        try ValidationReport(validations: validations, parameters: parameters, timings: timings, localB: localB)
-            .write(to: directory, in: outputs)
-        validations.flatMap(\.lines).forEach { logger.info("\($0)") }
-    }
-
-
-    /// `/provenance`: version, command line, inputs with their sizes in bytes, ranks and threads.
-    private func writeProvenance(to file: HDF5Writer) throws {
-        try file.group("/provenance")
-        try file.setAttribute("version", job.provenance.build, on: "/provenance")
-        try file.setAttribute("command_line", job.provenance.commandLine.joined(separator: " "), on: "/provenance")
-        let inputs = job.experimental.paths + [job.model.path] + (givenMaskFile.map { [$0] } ?? [])
-        let sizes = inputs.map { ((try? FileManager.default.attributesOfItem(atPath: $0)[.size]) as? Int) ?? -1 }
-        try file.setAttribute("inputs", zip(inputs, sizes).map { "\($0) (\($1) bytes)" }.joined(separator: "; "), on: "/provenance")
-        try file.setAttribute("ranks", [Double(comm.size)], on: "/provenance")
-        try file.setAttribute("threads_per_rank", [Double(job.threads)], on: "/provenance")
-        try file.setAttribute("date", ISO8601DateFormatter().string(from: Date()), on: "/provenance")
-    }
-
-
     /// Test hook for the fault tests: the rank named by LOCALSCALE_TEST_KILL_RANK dies at the
-    /// point named by LOCALSCALE_TEST_KILL_AT ("compute", the default, or "write": after the
-    /// map's collective write, before the commit), as a crashed node would.
+    /// point named by LOCALSCALE_TEST_KILL_AT ("compute", the default, or "write": `FaultTestExit`,
+    /// after the MRC maps' collective writes, before the commit), as a crashed node would.
     func killForFaultTest(at point: String) {
+        if diesForFaultTest(at: point) { Self.exitForFaultTest(rank: comm.rank) }
+    }
+
+    /// Whether this rank is the one the fault tests end at `point`.
+    func diesForFaultTest(at point: String) -> Bool {
         let environment = ProcessInfo.processInfo.environment
-        guard environment["LOCALSCALE_TEST_KILL_RANK"] == "\(comm.rank)",
-              (environment["LOCALSCALE_TEST_KILL_AT"] ?? "compute") == point else { return }
-        FileHandle.standardError.write(Data("localscale: rank \(comm.rank) exits (LOCALSCALE_TEST_KILL_RANK)\n".utf8))
+        return environment["LOCALSCALE_TEST_KILL_RANK"] == "\(comm.rank)"
+            && (environment["LOCALSCALE_TEST_KILL_AT"] ?? "compute") == point
+    }
+
+    /// Ends this process with a line on stderr (the fault tests' crashed rank).
+    static func exitForFaultTest(rank: Int) -> Never {
+        FileHandle.standardError.write(Data("localscale: rank \(rank) exits (LOCALSCALE_TEST_KILL_RANK)\n".utf8))
         exit(9)
     }
 }

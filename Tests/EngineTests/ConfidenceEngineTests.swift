@@ -27,13 +27,13 @@ extension ScaleRunTests {
                                               communicator: Self.communicator)
         let values = try MRCFile.read(path: path).volume.values
         let plane = 24 * 20
-        #expect(slab.test.mask(values, planes: 0..<28) == slab.mask)
+        #expect(slab.rule.mask(values, planes: 0..<28) == slab.mask)
         for planes in [0..<1, 9..<17, 20..<28] {
             let part = Array(values[planes.lowerBound * plane ..< planes.upperBound * plane])
-            #expect(slab.test.mask(part, planes: planes)[...]
+            #expect(slab.rule.mask(part, planes: planes)[...]
                     == slab.mask[planes.lowerBound * plane ..< planes.upperBound * plane], "\(planes)")
         }
-        #expect(slab.test.mask(values, planes: 0..<28).filter { $0 == 1 }.count == 34)
+        #expect(slab.rule.mask(values, planes: 0..<28).filter { $0 == 1 }.count == 34)
     }
 
     @Test("a ConfidenceJob survives JSONEncoder → JSONDecoder unchanged")

@@ -81,37 +81,21 @@ struct ConfidenceTests {
         #expect(count(XYZ(1, 1, 3)) == 2)
     }
 
-    @Test("Benjamini–Yekutieli: LocScale 2's loop over all p-values, from the candidates alone; ties share q")
-    func adjustment() {
+    @Test("radix sort in place, with and without a payload; the harmonic number")
+    func radixSortAndHarmonic() {
         var random = SplitMix64(seed: 11)
-        let n = 5000
-        var p = (0..<n).map { _ in pow(Double.random(in: 0..<1, using: &random), 3) }
+        var p = (0..<5000).map { _ in pow(Double.random(in: 0..<1, using: &random), 3) }
         p[10] = p[11]   // a tie
         let sorted = p.sorted()
-        // LocScale 2's pAdjust over every p-value.
-        let h = FDRConfidence.harmonic(n)
-        var full = [Double](repeating: 0, count: n), previous = 1.0
-        for i in stride(from: n - 1, through: 0, by: -1) {
-            previous = min(previous, sorted[i] * (Double(n) / Double(i + 1)) * h)
-            full[i] = previous
-        }
-        let bound = FDRConfidence.candidateBound(count: n)
-        let candidates = sorted.filter { $0 < bound }
-        #expect(candidates.count < n && candidates.count > 100)
-        let q = FDRConfidence.adjusted(sorted: candidates, count: n)
-        #expect(Array(full[..<candidates.count]) == q)
-        #expect(full[candidates.count...].allSatisfy { $0 == 1 })
-        let local = p.filter { $0 < bound }.sorted()
-        let expected = local.map { full[sorted.firstIndex(of: $0)!] }
-        #expect(FDRConfidence.lookup(local, in: candidates, adjusted: q) == expected)
-        #expect(RadixSort.sorted(p).values == sorted)
-        for cuts in [[0, 0, 5000], [1700, 0, 1, 3299], [10, 20, 30, 40, 4900]] {
-            var runs: [Double] = [], start = 0
-            for count in cuts { runs += p[start ..< start + count].sorted(); start += count }
-            #expect(SortedRuns.merge(runs, counts: cuts) == sorted)
-        }
+        var inPlace = p, payload = Array(p.indices)
+        RadixSort.sort(&inPlace, carrying: &payload)
+        #expect(inPlace == sorted && payload.map { p[$0] } == sorted)
+        #expect(payload[...].firstIndex(of: 10)! < payload.firstIndex(of: 11)!)    // stable
+        var alone = p, none: [Int] = []
+        RadixSort.sort(&alone, carrying: &none)
+        #expect(alone == sorted && none.isEmpty)
         let series: Double = log(5000.0) + 0.5772 + 0.5 / 5000.0 - 1.0 / 3e8 + 1.0 / 7.5e16
-        #expect(h == series)
+        #expect(FDRConfidence.harmonic(5000) == series)
     }
 
     @Test("p-values: right-sided, 1 below the mean, 1 − ½(1 + erf(t/√2)) above")

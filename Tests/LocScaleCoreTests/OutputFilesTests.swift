@@ -35,6 +35,29 @@ struct OutputFilesTests {
         #expect(try String(contentsOfFile: scratch.file("a.txt"), encoding: .utf8) == "old")
     }
 
+    @Test("a rename failing midway puts back the outputs already replaced and removes new ones")
+    func commitAllOrNone() throws {
+        let scratch = ScratchDirectory()
+        try OutputFiles.write(Array("old".utf8), to: scratch.file("a.txt"))
+        try FileManager.default.createDirectory(atPath: scratch.file("b/inside"), withIntermediateDirectories: true)
+        do {
+            let outputs = OutputFiles()
+            try outputs.write(Array("new".utf8), to: scratch.file("a.txt"))
+            try outputs.write(Array("c".utf8), to: scratch.file("c.txt"))
+            try outputs.write(Array("b".utf8), to: scratch.file("b"))   // a folder that is not empty
+            #expect(throws: OutputError.cannotWrite(path: scratch.file("b"), reason: "Is a directory")) {
+                try outputs.commit()
+            }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).sorted() == ["a.txt", "b"])
+        #expect(try String(contentsOfFile: scratch.file("a.txt"), encoding: .utf8) == "old")
+        let outputs = OutputFiles()
+        try outputs.write(Array("new".utf8), to: scratch.file("a.txt"))
+        try outputs.commit()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).sorted() == ["a.txt", "b"])
+        #expect(try String(contentsOfFile: scratch.file("a.txt"), encoding: .utf8) == "new")
+    }
+
     @Test("checkWritable names a missing folder, or a parent that is a file")
     func checkWritable() throws {
         let scratch = ScratchDirectory()

@@ -75,31 +75,6 @@ public enum FDRConfidence {
     /// their own term `p · (n/rank) · H(n)` is at least `2` and so is every larger one, so
     /// the adjustment needs only the p-values below it (the candidates).
     public static func candidateBound(count: Int) -> Double { 2 / harmonic(count) }
-
-    /// The Benjamini–Yekutieli adjusted values `q` at each position of `sorted` (ascending),
-    /// the smallest p-values of `count` tested voxels — every p-value below
-    /// `candidateBound(count:)` — by LocScale 2's loop (`pAdjust`, method "BY"):
-    /// `q[i] = min(q[i+1], p[i] · (n/(i+1)) · H(n))`, starting from 1.
-    public static func adjusted(sorted: [Double], count: Int) -> [Double] {
-        let n = Double(count), h = harmonic(count)
-        var q = [Double](repeating: 1, count: sorted.count)
-        var previous = 1.0
-        for i in stride(from: sorted.count - 1, through: 0, by: -1) {
-            previous = min(previous, sorted[i] * (n / Double(i + 1)) * h)
-            q[i] = previous
-        }
-        return q
-    }
-
-    /// `q` of each of `local` (ascending, each one of `sorted`) from `adjusted(sorted:count:)`'s
-    /// `q`, in one pass over both: equal p-values share one `q` (that of the last of them).
-    public static func lookup(_ local: [Double], in sorted: [Double], adjusted q: [Double]) -> [Double] {
-        var j = 0
-        return local.map { p in
-            while j + 1 < sorted.count && sorted[j + 1] <= p { j += 1 }
-            return q[j]
-        }
-    }
 }
 
 /// Why a map cannot have an FDR confidence map, one line naming the file.

@@ -2,17 +2,16 @@
 /// for non-negative values: least-significant-digit radix sort with 16-bit digits, stable,
 /// O(n) — the FDR adjustment sorts millions of p-values, where a comparison sort is 10× slower.
 public enum RadixSort {
-    /// `values` sorted ascending, and `payload` (one entry per value, or empty) permuted with
-    /// them. Every value must be non-negative and not NaN.
-    public static func sorted(_ values: [Double], carrying payload: [Int] = []) -> (values: [Double], payload: [Int]) {
+    /// Sorts `values` ascending in place, permuting `payload` (one entry per value, or empty) with
+    /// them; one spare array of each beside them. Every value must be non-negative and not NaN.
+    public static func sort(_ values: inout [Double], carrying payload: inout [Int]) {
         precondition(payload.isEmpty || payload.count == values.count, "one payload entry per value")
         let n = values.count
-        var keys = values.map { $0.bitPattern }, spare = [UInt64](repeating: 0, count: n)
-        var load = payload, spareLoad = [Int](repeating: 0, count: payload.count)
+        var spare = [Double](repeating: 0, count: n), spareLoad = [Int](repeating: 0, count: payload.count)
         var counts = [Int](repeating: 0, count: 1 << 16)
         for shift in stride(from: UInt64(0), to: 64, by: 16) {
             for i in counts.indices { counts[i] = 0 }
-            for key in keys { counts[Int((key >> shift) & 0xFFFF)] += 1 }
+            for value in values { counts[Int((value.bitPattern >> shift) & 0xFFFF)] += 1 }
             if counts.contains(n) { continue }   // one digit for all: the pass would not move anything
             var start = 0
             for i in counts.indices {
@@ -20,13 +19,13 @@ public enum RadixSort {
                 counts[i] = start
                 start += count
             }
-            keys.withUnsafeBufferPointer { from in
+            values.withUnsafeBufferPointer { from in
                 spare.withUnsafeMutableBufferPointer { to in
                     counts.withUnsafeMutableBufferPointer { next in
-                        load.withUnsafeBufferPointer { fromLoad in
+                        payload.withUnsafeBufferPointer { fromLoad in
                             spareLoad.withUnsafeMutableBufferPointer { toLoad in
                                 for i in 0..<n {
-                                    let digit = Int((from[i] >> shift) & 0xFFFF)
+                                    let digit = Int((from[i].bitPattern >> shift) & 0xFFFF)
                                     let at = next[digit]
                                     next[digit] = at + 1
                                     to[at] = from[i]
@@ -37,39 +36,8 @@ public enum RadixSort {
                     }
                 }
             }
-            swap(&keys, &spare)
-            swap(&load, &spareLoad)
+            swap(&values, &spare)
+            swap(&payload, &spareLoad)
         }
-        return (keys.map { Double(bitPattern: $0) }, load)
-    }
-}
-
-/// Merging of consecutive ascending runs into one ascending array.
-public enum SortedRuns {
-    /// `values`, made of ascending runs of `counts[i]` values one after the other, sorted
-    /// ascending by merging neighbouring runs pairwise (⌈log₂ runs⌉ passes over the values).
-    public static func merge(_ values: [Double], counts: [Int]) -> [Double] {
-        precondition(counts.reduce(0, +) == values.count, "the runs must cover the values")
-        var bounds = [0]
-        for count in counts where count > 0 { bounds.append(bounds.last! + count) }
-        var current = values, next = [Double](repeating: 0, count: values.count)
-        while bounds.count > 2 {
-            var merged = [0]
-            for r in stride(from: 0, to: bounds.count - 1, by: 2) {
-                let (low, middle) = (bounds[r], bounds[r + 1])
-                let high = r + 2 < bounds.count ? bounds[r + 2] : middle
-                var (i, j, k) = (low, middle, low)
-                while i < middle && j < high {
-                    if current[j] < current[i] { next[k] = current[j]; j += 1 } else { next[k] = current[i]; i += 1 }
-                    k += 1
-                }
-                while i < middle { next[k] = current[i]; i += 1; k += 1 }
-                while j < high { next[k] = current[j]; j += 1; k += 1 }
-                merged.append(high)
-            }
-            swap(&current, &next)
-            bounds = merged
-        }
-        return current
     }
 }

@@ -41,9 +41,9 @@ public struct FileSink {
 /// `commit()` (a failure anywhere), it removes every temporary file and every folder it made, so a
 /// failed run leaves the previous outputs exactly as they were.
 ///
-/// A run killed between writing and renaming leaves complete `PATH.tmp-PID` files; staging `PATH`
-/// again removes those of `PATH` whose process no longer exists on this host
-/// (`removedStaleFiles` lists them).
+/// A run killed between writing and renaming leaves complete `PATH.tmp-PID` files (and, killed
+/// while renaming, `PATH.old-PID`, the previous output); staging `PATH` again removes those of
+/// `PATH` whose process no longer exists on this host (`removedStaleFiles` lists them).
 public final class OutputFiles {
     private var staged: [(temporary: String, path: String)] = []
     private var createdFolders: [String] = []
@@ -80,7 +80,10 @@ public final class OutputFiles {
         try write(to: path) { try $0.write(bytes) }
     }
 
-    /// Flushes every staged file to disk, then renames each into place.
+    /// Flushes every staged file to disk, then renames each into place — all or none: the files
+    /// they replace are kept under `PATH.old-PID` (hard links) until every rename succeeded, and a
+    /// rename that fails midway puts back those already replaced (and removes new ones) before
+    /// it throws.
     public func commit() throws {
         for (temporary, path) in staged {
             let fd = open(temporary, O_RDONLY)
@@ -90,9 +93,19 @@ public final class OutputFiles {
             Glibc.close(fd)
             guard synced else { throw OutputError.cannotWrite(path: path, reason: reason) }
         }
+        var kept: [String: String] = [:]    // path → its previous file's backup
+        for (_, path) in staged {
+            let backup = Self.backupName(of: path)
+            unlink(backup)
+            if link(path, backup) == 0 { kept[path] = backup }
+        }
+        defer { for backup in kept.values { unlink(backup) } }
         for (index, (temporary, path)) in staged.enumerated() {
             guard rename(temporary, path) == 0 else {
                 let reason = errnoDescription()
+                for (_, replaced) in staged[..<index] {
+                    if let backup = kept.removeValue(forKey: replaced) { rename(backup, replaced) } else { unlink(replaced) }
+                }
                 staged.removeFirst(index)
                 throw OutputError.cannotWrite(path: path, reason: reason)
             }
@@ -137,6 +150,9 @@ public final class OutputFiles {
     /// `PATH.tmp-PID`: the name every output of this process is written under first.
     public static func temporaryName(of path: String) -> String { "\(path).tmp-\(getpid())" }
 
+    /// `PATH.old-PID`: the name the file an output replaces is kept under while `commit()` runs.
+    static func backupName(of path: String) -> String { "\(path).old-\(getpid())" }
+
     private static func folder(of path: String) -> String {
         let folder = (path as NSString).deletingLastPathComponent
         return folder.isEmpty ? "." : folder
@@ -159,12 +175,14 @@ public final class OutputFiles {
         createdFolders.append(folder)
     }
 
-    /// Removes `PATH.tmp-N` files whose process N is gone (and that are not this process's).
+    /// Removes `PATH.tmp-N` and `PATH.old-N` files whose process N is gone (and that are not this
+    /// process's).
     private func removeStaleTemporaries(of path: String) {
-        let folder = Self.folder(of: path), prefix = (path as NSString).lastPathComponent + ".tmp-"
+        let folder = Self.folder(of: path), base = (path as NSString).lastPathComponent
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
-        for name in names where name.hasPrefix(prefix) {
-            guard let pid = Int32(name.dropFirst(prefix.count)), pid > 0, pid != getpid() else { continue }
+        for name in names {
+            guard let prefix = [base + ".tmp-", base + ".old-"].first(where: { name.hasPrefix($0) }),
+                  let pid = Int32(name.dropFirst(prefix.count)), pid > 0, pid != getpid() else { continue }
             guard kill(pid, 0) != 0, errno == ESRCH else { continue }
             let stale = folder + "/" + name
             if unlink(stale) == 0 { removedStaleFiles.append(stale) }
