@@ -22,6 +22,10 @@ protocol SlabFile {
 /// collective open, sync and close cost up to 0.1 s each here, and ompio's collective write copied
 /// the data through an aggregator (2–5× slower, benchmarks/RESULTS.md §21).
 struct RangeFile: SlabFile {
+    /// Bytes per `pwrite` call. One call for a whole 256 MB slab stalled in the copy into the page
+    /// cache in 11 of 12 runs here (0.5–0.7 s instead of 0.15), 4–8 MiB calls in about half, 1–2
+    /// MiB calls in none of 24 (benchmarks/RESULTS.md §23; the kernel's reason not found).
+    static let bytesPerCall = 1 << 21
     /// The output's final path, named in failure lines.
     let path: String
     /// Where this rank's floats start in the file (bytes).
@@ -62,7 +66,7 @@ struct RangeFile: SlabFile {
     private func writeAll(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> String? {
         var done = 0
         while done < bytes.count {
-            let count = pwrite(descriptor, bytes.baseAddress! + done, min(bytes.count - done, 1 << 30),
+            let count = pwrite(descriptor, bytes.baseAddress! + done, min(bytes.count - done, Self.bytesPerCall),
                                off_t(offset + done))
             guard count > 0 else { return failureLine() }
             done += count
