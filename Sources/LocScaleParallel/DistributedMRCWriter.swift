@@ -8,8 +8,9 @@ import LocScaleCore
 /// registers the temporary file with its `OutputFiles`, every rank writes its planes (`RangeFile`:
 /// `pwrite` of their byte range when z is along the sections or on one rank; else `ViewFile`:
 /// collective MPI-IO writes of a sub-array view), rank 0 then writes the header, every rank
-/// flushes its data, and rank 0's `outputs.commit()` renames the file into place afterwards. The file is the one `MRCFile.write` writes for the whole map:
-/// little-endian mode 2 in the grid's axis order, with the statistics of all slabs.
+/// flushes its data, and rank 0's `outputs.commit()` renames the file into place afterwards. The
+/// file is the one `MRCFile.write` writes for the whole map: little-endian mode 2 in the grid's
+/// axis order, with the statistics of all slabs.
 public enum DistributedMRCWriter {
     /// Writes the planes `planes` of a map on `grid` (`values` in (z, y, x) order, x fastest) of
     /// every rank to `path`'s temporary name in rank 0's `outputs` (other ranks' `outputs` are
