@@ -9,7 +9,7 @@ import LocScaleParallel
 /// `/mask` — from the z-slabs of all ranks with parallel HDF5, so that no rank holds a whole map:
 /// the file is created collectively (MPI-IO driver) under rank 0's temporary name for `path`,
 /// each dataset is created collectively, and every rank writes its planes of it as a hyperslab
-/// with collective transfers. After the collective close, rank 0 reopens the file alone and gets
+/// with independent transfers. After the collective close, rank 0 reopens the file alone and gets
 /// it back as an `HDF5Writer` for everything else (the datasets' attributes, `/timing`,
 /// `/provenance`), written as the one-process run writes them; rank 0's `outputs.commit()`
 /// renames the file into place at the end.
@@ -100,7 +100,9 @@ public enum ParallelHDF5Map {
         for (slab, calls) in zip(slabs, calls) {
             do {
                 let dataset = try communicator.agree { try file.createDataset(slab.name, shape: shape) }
-                // Collective calls are made by every rank, failed or not, the same number of times.
+                // Every rank makes the same number of write calls, failed or not (with empty
+                // selections if need be): required of collective transfers, harmless with
+                // independent ones, so that the transfer mode stays one line.
                 for call in 0..<Int(calls) {
                     let planes = slab.planes
                     let first = min(planes.lowerBound + call * planesPerCall, planes.upperBound)
@@ -183,8 +185,10 @@ private final class CollectiveDataset {
         self.path = path
     }
 
-    /// Writes the planes `planes` (possibly none) from `values` with a collective transfer; the
-    /// failure line, if any.
+    /// Writes the planes `planes` (possibly none) from `values` with an independent transfer
+    /// (each rank's own `pwritev`s: a collective transfer copied the data through ompio's
+    /// aggregator, 0.55 s against 0.16 s median for a 400³ map on one rank, benchmarks/RESULTS.md
+    /// §23); the failure line, if any.
     func write(planes: Range<Int>, from values: UnsafePointer<Float>?, shape: XYZ<Int>) -> String? {
         let fileSpace = H5Dget_space(id)
         defer { H5Sclose(fileSpace) }
@@ -200,7 +204,7 @@ private final class CollectiveDataset {
         }
         let transfer = H5Pcreate(localscale_h5p_dataset_xfer())
         defer { H5Pclose(transfer) }
-        H5Pset_dxpl_mpio(transfer, H5FD_MPIO_COLLECTIVE)
+        H5Pset_dxpl_mpio(transfer, H5FD_MPIO_INDEPENDENT)
         let status = H5Dwrite(id, localscale_h5t_native_float(), memorySpace, fileSpace, transfer, values)
         return status < 0 ? HDF5Error(path: path, what: "cannot write dataset \(name)").description : nil
     }

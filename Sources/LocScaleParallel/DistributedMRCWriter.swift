@@ -4,16 +4,14 @@ import Glibc
 import CMPI
 import LocScaleCore
 
-/// Writes one MRC map from the z-slabs of all ranks with MPI-IO, so that no rank holds the whole
-/// map: rank 0 registers the temporary file with its `OutputFiles` and writes the header, every
-/// rank writes its planes (at their byte range when z is along the sections, else with collective
-/// writes of a sub-array view), and rank 0's `outputs.commit()` renames the
-/// file into place afterwards. The file is the one `MRCFile.write` writes for the whole map:
-/// little-endian mode 2 in the grid's axis order, with the statistics of all slabs.
+/// Writes one MRC map from the z-slabs of all ranks, so that no rank holds the whole map: rank 0
+/// registers the temporary file with its `OutputFiles`, every rank writes its planes (`RangeFile`:
+/// `pwrite` of their byte range when z is along the sections or on one rank; else `ViewFile`:
+/// collective MPI-IO writes of a sub-array view), rank 0 then writes the header, every rank
+/// flushes its data, and rank 0's `outputs.commit()` renames the file into place afterwards. The
+/// file is the one `MRCFile.write` writes for the whole map: little-endian mode 2 in the grid's
+/// axis order, with the statistics of all slabs.
 public enum DistributedMRCWriter {
-    /// Most floats in one collective write call (MPI counts are 32-bit).
-    static let floatsPerCall = 1 << 28
-
     /// Writes the planes `planes` of a map on `grid` (`values` in (z, y, x) order, x fastest) of
     /// every rank to `path`'s temporary name in rank 0's `outputs` (other ranks' `outputs` are
     /// not used); the ranks' planes must tile 0..<NZ. Collective; the caller commits `outputs`
@@ -25,83 +23,42 @@ public enum DistributedMRCWriter {
     public static func write(planes: Range<Int>, values: [Float], grid: Grid, labels: [String], to path: String,
                              in outputs: OutputFiles, communicator: Communicator) throws -> Int {
         precondition(values.count == planes.count * grid.shape.x * grid.shape.y, "values do not fill the planes")
-        // A file left under the same name (this process's, by an earlier write) is removed, so
+        let view = FileView(grid: grid, planes: planes)
+        // The same on every rank: whether one rank's planes are a byte range depends on the others'
+        // only through the axis order (a rank with every plane or none has one, the others not).
+        let byRanges = grid.axisOrder[2] == 3 || communicator.size == 1
+        let expected = MRCHeader.byteCount + 4 * grid.voxelCount
+        // A file left under the same name (this process's, by an earlier write) is replaced, so
         // that nothing of it remains after the new data.
         let temporary = try communicator.broadcast(try communicator.agree {
             guard communicator.isRoot else { return "" }
             let temporary = try outputs.temporaryPath(for: path)
             unlink(temporary)
+            if byRanges { try RangeFile.create(temporary, for: path) }
             return temporary
         })
-        let statistics = try globalStatistics(values, planes: planes, grid: grid, communicator: communicator)
-        let header = MRCHeader(writing: grid, statistics: statistics, labels: labels)
-        let view = FileView(grid: grid, planes: planes)
         let data = view.fileOrder(values, grid: grid, planes: planes)
-
-        var file: MPI_File?
-        let failure = { (function: String, code: Int32) -> String? in
-            code == 0 ? nil : "\(path): cannot write: \(function): \(mpiMessage(code))"
-        }
-        var local = failure("MPI_File_open", MPI_File_open(communicator.comm, temporary,
-                                                           localscale_mpi_mode_create_write(),
-                                                           localscale_mpi_info_null(), &file))
-        try communicator.agree(local)
-        if communicator.isRoot {
-            local = failure("MPI_File_write_at", MPI_File_write_at(file, 0, header.bytes, Int32(MRCHeader.byteCount),
-                                                                  localscale_mpi_byte(),
-                                                                  localscale_mpi_status_ignore()))
-        }
-        if view.isContiguous {
-            // Each rank's planes are one byte range of the file: written at their offset by each
-            // rank on its own with `pwrite` (a collective write copied them through ompio's
-            // aggregation, 2–5× slower here; and `pwrite` reports a short write itself).
-            let offset = MRCHeader.byteCount + 4 * planes.lowerBound * grid.shape.x * grid.shape.y
-            local = local ?? data.withUnsafeBytes { writeRange($0, at: offset, of: temporary, path: path) }
-        } else {
-            // Collective calls are made by every rank, failed or not, the same number of times.
-            let calls = try communicator.allReduceMax([Double((data.count + floatsPerCall - 1) / floatsPerCall)])[0]
-            let viewed = view.apply(to: file, failure: failure)    // collective: called on every rank
-            local = local ?? viewed
-            data.withUnsafeBufferPointer { floats in
-                for call in 0..<Int(calls) {
-                    let start = min(call * floatsPerCall, floats.count)
-                    let count = min(floatsPerCall, floats.count - start)
-                    let code = MPI_File_write_at_all(file, MPIOffset(start), floats.baseAddress.map { $0 + start },
-                                                     Int32(count), localscale_mpi_float(),
-                                                     localscale_mpi_status_ignore())
-                    local = local ?? failure("MPI_File_write_at_all", code)
-                }
-            }
-        }
-        // Collective: every rank syncs, whatever failed before (`??` would skip the call).
-        let synced = MPI_File_sync(file)
-        local = local ?? failure("MPI_File_sync", synced)
-        let closed = MPI_File_close(&file)
-        local = local ?? failure("MPI_File_close", closed)
+        var file: any SlabFile = byRanges
+            ? RangeFile(opening: temporary, for: path,
+                        offset: MRCHeader.byteCount + 4 * planes.lowerBound * grid.shape.x * grid.shape.y)
+            : try ViewFile(opening: temporary, for: path, view: view, communicator: communicator)
+        // The statistics first: afterwards no collective call comes between a rank's write and
+        // its flush, so that a rank done writing flushes while the others still write (statistics
+        // between them cost 0.015–0.03 s at 2–4 ranks, benchmarks/RESULTS.md §23).
+        let statistics = try globalStatistics(values, planes: planes, grid: grid, communicator: communicator)
+        var local = try file.write(data, communicator: communicator)
+        let header = communicator.isRoot && local == nil
+            ? MRCHeader(writing: grid, statistics: statistics, labels: labels).bytes : nil
+        let finished = file.finish(header: header)
+        local = local ?? finished
         // Open MPI's ompio takes a short write (RLIMIT_FSIZE, say) for a whole one and returns
-        // success: the file's size tells.
-        if communicator.isRoot && local == nil {
-            local = checkSize(of: temporary, expected: MRCHeader.byteCount + 4 * grid.voxelCount, path: path)
+        // success: the file's size tells (after the collective sync, every rank's data is in).
+        // `pwrite` reports a short write itself, and the other ranks may still be writing.
+        if !byRanges && communicator.isRoot && local == nil {
+            local = checkSize(of: temporary, expected: expected, path: path)
         }
         try communicator.agree(local)
         return 4 * data.count + (communicator.isRoot ? MRCHeader.byteCount : 0)
-    }
-
-    /// Writes `bytes` at `offset` of the existing file `temporary` and flushes them to disk; the
-    /// failure line (naming `path`), if any.
-    static func writeRange(_ bytes: UnsafeRawBufferPointer, at offset: Int, of temporary: String,
-                           path: String) -> String? {
-        let failure = { "\(path): cannot write: \(String(cString: strerror(errno)))" }
-        let fd = open(temporary, O_WRONLY)
-        guard fd >= 0 else { return failure() }
-        defer { close(fd) }
-        var done = 0
-        while done < bytes.count {
-            let count = pwrite(fd, bytes.baseAddress! + done, min(bytes.count - done, 1 << 30), off_t(offset + done))
-            guard count > 0 else { return failure() }
-            done += count
-        }
-        return fdatasync(fd) == 0 ? nil : failure()
     }
 
     /// The failure line when the file at `temporary` does not hold `expected` bytes.
@@ -158,9 +115,6 @@ struct FileView {
         counts = axes.map { $0 == 3 ? Int32(planes.count) : Int32(grid.shape[$0 - 1]) }
     }
 
-    /// Whether the planes are one byte range of the file (z along the sections).
-    var isContiguous: Bool { sizes[1] == counts[1] && sizes[2] == counts[2] }
-
     /// `values` (the planes in (z, y, x) order) in the file's order of the sub-array: the same
     /// array when x is fastest and z slowest.
     func fileOrder(_ values: [Float], grid: Grid, planes: Range<Int>) -> [Float] {
@@ -183,25 +137,25 @@ struct FileView {
     }
 
     /// Sets the view of `file` to this sub-array of floats after the header (a rank without
-    /// planes sees plain floats and writes none). Collective. Returns the failure line, if any.
+    /// planes sees plain floats and writes none). Collective: every rank calls
+    /// `MPI_File_set_view` once, also when its sub-array type cannot be made (it then sees plain
+    /// floats and must write none). Returns the failure line, if any.
     func apply(to file: MPI_File?, failure: (String, Int32) -> String?) -> String? {
-        let header = MPIOffset(MRCHeader.byteCount)
-        guard counts.allSatisfy({ $0 > 0 }) else {
-            return failure("MPI_File_set_view", MPI_File_set_view(file, header, localscale_mpi_float(),
-                                                                  localscale_mpi_float(), "native",
-                                                                  localscale_mpi_info_null()))
+        var (type, made) = (localscale_mpi_float(), nil as String?)
+        var subarray: MPI_Datatype?
+        if counts.allSatisfy({ $0 > 0 }) {
+            var (sizes, counts, starts) = (sizes, counts, starts)
+            made = failure("MPI_Type_create_subarray",
+                           MPI_Type_create_subarray(3, &sizes, &counts, &starts, localscale_mpi_order_c(),
+                                                    localscale_mpi_float(), &subarray))
+            made = made ?? failure("MPI_Type_commit", MPI_Type_commit(&subarray))
+            if made == nil, let subarray { type = subarray }
         }
-        var type: MPI_Datatype?
-        var (sizes, counts, starts) = (sizes, counts, starts)
-        if let line = failure("MPI_Type_create_subarray",
-                              MPI_Type_create_subarray(3, &sizes, &counts, &starts, localscale_mpi_order_c(),
-                                                       localscale_mpi_float(), &type)) {
-            return line
-        }
-        defer { MPI_Type_free(&type) }
-        if let line = failure("MPI_Type_commit", MPI_Type_commit(&type)) { return line }
-        return failure("MPI_File_set_view", MPI_File_set_view(file, header, localscale_mpi_float(), type, "native",
-                                                              localscale_mpi_info_null()))
+        defer { if subarray != nil { MPI_Type_free(&subarray) } }
+        let viewed = failure("MPI_File_set_view", MPI_File_set_view(file, MPIOffset(MRCHeader.byteCount),
+                                                                    localscale_mpi_float(), type, "native",
+                                                                    localscale_mpi_info_null()))
+        return made ?? viewed
     }
 }
 

@@ -38,6 +38,21 @@ struct SlabIOTests {
         }
     }
 
+    @Test("one plane, z along the columns, 2 ranks (one holds every plane, one none): MRCFile.write's file")
+    func onePlaneAcrossRanks() throws {
+        let scratch = Scratch()
+        var grid = Grid(shape: XYZ(5, 6, 1), voxelSize: XYZ(1, 1, 1))
+        grid.axisOrder = [3, 2, 1]
+        try MRCFile.write(Volume(grid: grid, values: (0..<30).map { Float($0) - 7.5 }), to: scratch.file("in.mrc"),
+                          labels: ["localscale slab-io check"])
+        let expected = try Data(contentsOf: URL(fileURLWithPath: scratch.file("in.mrc")))
+        // Before, the rank holding the plane wrote it as one byte range and the other went into
+        // the collective MPI-IO writes: mpirun hung until the test's time limit.
+        let result = try Self.mpirun(2, [scratch.file("in.mrc"), scratch.file("out.mrc")])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.file("out.mrc"))) == expected)
+    }
+
     @Test("the header's DMEAN and RMS come from plane sums added in plane order, the same for every N")
     func statisticsFromPlaneSums() throws {
         let scratch = Scratch()
