@@ -52,12 +52,12 @@ public struct IOFloor: Sendable, Equatable {
     /// Reads the file at `path` to its end; its size.
     private static func read(_ path: String, through block: inout [UInt8]) throws -> Int {
         let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw IOFloorError(path: path, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw IOFloorError(path: path, reason: errnoDescription()) }
         defer { close(fd) }
         var offset = 0
         while true {
             let count = block.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
-            guard count >= 0 else { throw IOFloorError(path: path, reason: String(cString: strerror(errno))) }
+            guard count >= 0 else { throw IOFloorError(path: path, reason: errnoDescription()) }
             if count == 0 { return offset }
             offset += count
         }
@@ -65,7 +65,7 @@ public struct IOFloor: Sendable, Equatable {
 
     /// Writes `bytes` bytes (repeats of `block`) to a new file at `temporary`, then fsyncs it.
     private static func write(_ bytes: Int, from block: [UInt8], to temporary: String, naming output: String) throws {
-        let fail = { OutputError.cannotWrite(path: temporary, reason: String(cString: strerror(errno))) }
+        let fail = { OutputError.cannotWrite(path: temporary, reason: errnoDescription()) }
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw fail() }
         defer { close(fd) }

@@ -48,11 +48,11 @@ public enum ParallelHDF5Map {
     /// program filling the disk in between is not covered.
     static func reserve(_ bytes: Int, at temporary: String, for path: String) throws {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw OutputError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw OutputError.cannotWrite(path: path, reason: errnoDescription()) }
         defer { close(fd) }
         let code = posix_fallocate(fd, 0, off_t(bytes))
         guard code == 0 else {
-            let reason = String(cString: strerror(code))
+            let reason = errnoDescription(code)
             throw OutputError.cannotWrite(path: path, reason: "\(reason) (reserving \(bytes) bytes)")
         }
     }

@@ -64,7 +64,7 @@ public enum DistributedMRCWriter {
     /// The failure line when the file at `temporary` does not hold `expected` bytes.
     static func checkSize(of temporary: String, expected: Int, path: String) -> String? {
         var info = stat()
-        guard stat(temporary, &info) == 0 else { return "\(path): cannot write: \(String(cString: strerror(errno)))" }
+        guard stat(temporary, &info) == 0 else { return "\(path): cannot write: \(errnoDescription())" }
         guard Int(info.st_size) == expected else {
             return "\(path): cannot write: the file holds \(info.st_size) bytes after writing, expected \(expected)"
         }

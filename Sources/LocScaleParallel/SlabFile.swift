@@ -36,7 +36,7 @@ struct RangeFile: SlabFile {
     /// Creates the empty file `temporary` for the ranks to open (rank 0, before them).
     static func create(_ temporary: String, for path: String) throws {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw OutputError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw OutputError.cannotWrite(path: path, reason: errnoDescription()) }
         close(fd)
     }
 
@@ -74,7 +74,7 @@ struct RangeFile: SlabFile {
         return nil
     }
 
-    private func failureLine() -> String { "\(path): cannot write: \(String(cString: strerror(errno)))" }
+    private func failureLine() -> String { "\(path): cannot write: \(errnoDescription())" }
 }
 
 /// The file opened by every rank with MPI-IO when the ranks' planes interleave in it (z not along

@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// The text of the C library's message for `errno`.
-func errnoDescription(_ code: Int32 = errno) -> String {
+public func errnoDescription(_ code: Int32 = errno) -> String {
     String(cString: strerror(code))
 }
 
