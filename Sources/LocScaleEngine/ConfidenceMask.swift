@@ -33,22 +33,36 @@ public struct VoxelPValues: Sendable {
     let noise: SampleStatistics
     /// p-values at or above it have `q = 1` (`FDRConfidence.candidateBound`).
     let bound: Double
+    /// `1/σ` of the noise, and the statistic below which no voxel is a candidate
+    /// (`FDRConfidence.candidateFloor`).
+    private let inverseSD: Double, floor: Double
+
+    init(shape: XYZ<Int>, ball: ConfidenceBall, noise: SampleStatistics, bound: Double) {
+        (self.shape, self.ball, self.noise, self.bound) = (shape, ball, noise, bound)
+        inverseSD = 1 / noise.variance.squareRoot()
+        floor = FDRConfidence.candidateFloor(bound: bound)
+    }
+
+    /// The p-value of the voxel (x, y, z) of value `value` when it is a candidate, else nil.
+    @inline(__always)
+    func candidatePValue(_ value: Float, x: Int, y: Int, z: Int) -> Double? {
+        guard ball.contains(x: x, y: y, z: z) else { return nil }
+        let t = (Double(value) - noise.mean) * inverseSD
+        guard t >= floor else { return nil }
+        let p = FDRConfidence.pValue(t: t)
+        return p < bound ? p : nil
+    }
 
     /// Calls `body` with the index in `values` and the p-value of every candidate voxel of
     /// `planes`, plane by plane, then y, then x; `values` holds the planes `held` of the map.
     @inline(__always)
     func forEachCandidate(_ values: [Float], held: Range<Int>, planes: Range<Int>, _ body: (Int, Double) -> Void) {
         precondition(values.count == held.count * shape.x * shape.y, "values do not fill the planes")
-        let inverseSD = 1 / noise.variance.squareRoot()
-        let floor = FDRConfidence.candidateFloor(bound: bound)
         for z in planes {
             for y in 0..<shape.y {
                 let row = ((z - held.lowerBound) * shape.y + y) * shape.x
-                for x in 0..<shape.x where ball.contains(x: x, y: y, z: z) {
-                    let t = (Double(values[row + x]) - noise.mean) * inverseSD
-                    guard t >= floor else { continue }
-                    let p = FDRConfidence.pValue(t: t)
-                    if p < bound { body(row + x, p) }
+                for x in 0..<shape.x {
+                    if let p = candidatePValue(values[row + x], x: x, y: y, z: z) { body(row + x, p) }
                 }
             }
         }
@@ -168,15 +182,21 @@ public enum ConfidenceMask {
                                                                                     communicator: comm))
         let adjusted = keepingCandidates ? try ranked.adjusted(communicator: comm) : []
 
-        // The voxels in the mask, and those of them in the noise region (a voxel in two cubes twice).
-        let plane = shape.x * shape.y, limit = rule.pLimit
-        var masked = 0, noiseMasked = 0
-        pValues.forEachCandidate(values, held: held, planes: planes) { i, p in
-            guard p < limit else { return }
-            masked += 1
-            let z = held.lowerBound + i / plane, y = i % plane / shape.x, x = i % shape.x
-            for cube in region.cubes.cubes where cube.z.contains(z) && cube.y.contains(y) && cube.x.contains(x) {
-                noiseMasked += 1
+        // The voxels in the mask (the candidates, ascending, below the limit), and those of the
+        // noise region's cubes in it (a voxel in two cubes twice).
+        let limit = rule.pLimit
+        let masked = local.values.prefix { $0 < limit }.count
+        var noiseMasked = 0
+        for cube in region.cubes.cubes {
+            for z in cube.z.clamped(to: planes) {
+                for y in cube.y {
+                    let row = ((z - held.lowerBound) * shape.y + y) * shape.x
+                    for x in cube.x {
+                        if let p = pValues.candidatePValue(values[row + x], x: x, y: y, z: z), p < limit {
+                            noiseMasked += 1
+                        }
+                    }
+                }
             }
         }
         let counts = try comm.allReduceSum([Double(masked), Double(noiseMasked)])
